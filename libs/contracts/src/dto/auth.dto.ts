@@ -1,0 +1,62 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  ArrayMaxSize,
+  ArrayUnique,
+  IsArray,
+  IsEmail,
+  IsIn,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  MaxLength,
+} from 'class-validator';
+import { LIMITS } from '../limits';
+import { ROLES, type Role } from '../objects';
+
+export class RegisterDto {
+  @ApiProperty({ example: 'alice', description: '3–32 of [A-Za-z0-9_.-], unique case-insensitively' })
+  @IsString()
+  @Length(LIMITS.usernameMin, LIMITS.usernameMax)
+  @Matches(LIMITS.usernamePattern, { message: 'username may contain only letters, digits, _ . and -' })
+  username: string;
+
+  @ApiProperty({ example: 'correct horse battery', description: '8–128 characters' })
+  @IsString()
+  @Length(LIMITS.passwordMin, LIMITS.passwordMax)
+  password: string;
+
+  @ApiPropertyOptional({ example: 'alice@example.com' })
+  @IsOptional()
+  @IsEmail()
+  @MaxLength(254)
+  email?: string;
+}
+
+export class LoginDto {
+  @ApiProperty({ example: 'alice' })
+  @IsString()
+  @MaxLength(LIMITS.usernameMax)
+  username: string;
+
+  @ApiProperty()
+  @IsString()
+  @MaxLength(LIMITS.passwordMax)
+  password: string;
+}
+
+export class RefreshTokenDto {
+  @ApiProperty({ description: 'The opaque refresh token from the last login or refresh' })
+  @IsString()
+  @MaxLength(256)
+  refreshToken: string;
+}
+
+export class UpdateRolesDto {
+  @ApiProperty({ enum: ROLES, isArray: true, example: ['member', 'moderator'] })
+  @IsArray()
+  @ArrayMaxSize(ROLES.length)
+  @ArrayUnique()
+  @IsIn(ROLES, { each: true })
+  roles: Role[];
+}

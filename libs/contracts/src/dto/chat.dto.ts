@@ -1,0 +1,197 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
+import { LIMITS } from '../limits';
+
+const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
+
+export class CreateChannelDto {
+  @ApiProperty({ example: 'general', description: '1–80 characters' })
+  @Transform(trim)
+  @IsString()
+  @Length(1, LIMITS.channelNameMax)
+  name: string;
+
+  @ApiProperty({ enum: ['public', 'private'] })
+  @IsIn(['public', 'private'])
+  kind: 'public' | 'private';
+
+  @ApiPropertyOptional({ example: 'Company-wide announcements' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(LIMITS.topicMax)
+  topic?: string;
+}
+
+export class UpdateChannelDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Transform(trim)
+  @IsString()
+  @Length(1, LIMITS.channelNameMax)
+  name?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(LIMITS.topicMax)
+  topic?: string;
+}
+
+export class UserIdDto {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID()
+  userId: string;
+}
+
+export class MessageBodyDto {
+  @ApiProperty({ description: '1–4000 characters after trimming' })
+  @Transform(trim)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(LIMITS.messageBodyMax)
+  body: string;
+}
+
+export class SendMessageDto extends MessageBodyDto {
+  @ApiPropertyOptional({ description: 'Idempotency key, unique per author, up to 64 characters' })
+  @IsOptional()
+  @IsString()
+  @Length(1, LIMITS.clientIdMax)
+  clientId?: string;
+
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'Up to 10 files uploaded by the author to this channel',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(LIMITS.attachmentsMax)
+  @ArrayUnique()
+  @IsUUID('all', { each: true })
+  attachmentIds?: string[];
+}
+
+/** `message:send` payload. */
+export class SendMessageCommand extends SendMessageDto {
+  @IsUUID()
+  channelId: string;
+}
+
+/** `message:edit` payload. */
+export class EditMessageCommand extends MessageBodyDto {
+  @IsUUID()
+  messageId: string;
+}
+
+/** `message:delete` payload. */
+export class DeleteMessageCommand {
+  @IsUUID()
+  messageId: string;
+}
+
+export class ReadMarkerDto {
+  @ApiProperty({ minimum: 0 })
+  @IsInt()
+  @Min(0)
+  seq: number;
+}
+
+/** `channel:read` payload. */
+export class ReadChannelCommand extends ReadMarkerDto {
+  @IsUUID()
+  channelId: string;
+}
+
+/** `channel:sync` payload. */
+export class SyncChannelCommand {
+  @IsUUID()
+  channelId: string;
+
+  @IsInt()
+  @Min(0)
+  afterSeq: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(LIMITS.pageLimitMax)
+  limit?: number;
+}
+
+/** `typing` payload. */
+export class TypingCommand {
+  @IsUUID()
+  channelId: string;
+
+  @IsBoolean()
+  typing: boolean;
+}
+
+export class HistoryQueryDto {
+  @ApiPropertyOptional({ description: 'Only messages with seq below this' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  before?: number;
+
+  @ApiPropertyOptional({ description: 'Only messages with seq above this' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  after?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(LIMITS.pageLimitMax)
+  limit?: number;
+}
+
+export class ChannelSearchQueryDto {
+  @ApiPropertyOptional({ description: 'Name prefix or substring' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(LIMITS.channelNameMax)
+  q?: string;
+}
+
+export class UserSearchQueryDto {
+  @ApiPropertyOptional({ description: 'Username prefix' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(LIMITS.usernameMax)
+  q?: string;
+}
+
+export class MessageSearchQueryDto {
+  @ApiProperty({ description: 'Full-text query' })
+  @Transform(trim)
+  @IsString()
+  @Length(1, 200)
+  q: string;
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
+  channelId?: string;
+}

@@ -1,0 +1,103 @@
+import type { Ack } from './errors';
+import type { Channel, Message } from './objects';
+
+/** socket.io event names. Client commands are `entity:verb`; server pushes are past tense or nouns. */
+export const CLIENT_EVENTS = {
+  messageSend: 'message:send',
+  messageEdit: 'message:edit',
+  messageDelete: 'message:delete',
+  channelSync: 'channel:sync',
+  channelRead: 'channel:read',
+  typing: 'typing',
+} as const;
+
+export const SERVER_EVENTS = {
+  messageNew: 'message:new',
+  messageUpdated: 'message:updated',
+  messageDeleted: 'message:deleted',
+  typing: 'typing',
+  presence: 'presence',
+  channelJoined: 'channel:joined',
+  channelLeft: 'channel:left',
+  channelUpdated: 'channel:updated',
+  memberJoined: 'member:joined',
+  memberLeft: 'member:left',
+} as const;
+
+export interface SendMessagePayload {
+  channelId: string;
+  body: string;
+  clientId?: string;
+  attachmentIds?: string[];
+}
+export interface EditMessagePayload {
+  messageId: string;
+  body: string;
+}
+export interface DeleteMessagePayload {
+  messageId: string;
+}
+export interface SyncChannelPayload {
+  channelId: string;
+  afterSeq: number;
+  limit?: number;
+}
+export interface ReadChannelPayload {
+  channelId: string;
+  seq: number;
+}
+export interface TypingPayload {
+  channelId: string;
+  typing: boolean;
+}
+
+export interface TypingEvent {
+  channelId: string;
+  userId: string;
+  username: string;
+  typing: boolean;
+}
+export interface PresenceEvent {
+  userId: string;
+  username: string;
+  online: boolean;
+}
+export interface MessageDeletedEvent {
+  id: string;
+  channelId: string;
+  seq: number;
+}
+export interface ChannelLeftEvent {
+  channelId: string;
+}
+export interface MemberEvent {
+  channelId: string;
+  userId: string;
+  username: string;
+}
+
+type Cb<T extends object = object> = (ack: Ack<T>) => void;
+
+/** Client → server commands; every one takes an acknowledgement callback. */
+export interface ClientToServerEvents {
+  'message:send': (payload: SendMessagePayload, ack: Cb<{ message: Message }>) => void;
+  'message:edit': (payload: EditMessagePayload, ack: Cb<{ message: Message }>) => void;
+  'message:delete': (payload: DeleteMessagePayload, ack: Cb) => void;
+  'channel:sync': (payload: SyncChannelPayload, ack: Cb<{ messages: Message[]; hasMore: boolean }>) => void;
+  'channel:read': (payload: ReadChannelPayload, ack: Cb) => void;
+  typing: (payload: TypingPayload, ack: Cb) => void;
+}
+
+/** Server → client pushes. */
+export interface ServerToClientEvents {
+  'message:new': (message: Message) => void;
+  'message:updated': (message: Message) => void;
+  'message:deleted': (event: MessageDeletedEvent) => void;
+  typing: (event: TypingEvent) => void;
+  presence: (event: PresenceEvent) => void;
+  'channel:joined': (channel: Channel) => void;
+  'channel:left': (event: ChannelLeftEvent) => void;
+  'channel:updated': (channel: Channel) => void;
+  'member:joined': (event: MemberEvent) => void;
+  'member:left': (event: MemberEvent) => void;
+}

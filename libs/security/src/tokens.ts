@@ -1,0 +1,2 @@
+export const SECURITY_OPTIONS = Symbol('SECURITY_OPTIONS');
+export const KEY_RESOLVER = Symbol('KEY_RESOLVER');

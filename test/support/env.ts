@@ -1,0 +1,25 @@
+/**
+ * Test settings. The suite runs against real services: Postgres at DATABASE_URL (an embedded PGlite
+ * when unset), Redis at REDIS_URL (suites that need it are skipped when unset, except under CI=true,
+ * where a missing service fails the run), and an s3rver the global setup starts on loopback.
+ */
+export const isCI = process.env.CI === 'true';
+
+export function redisUrl(): string | undefined {
+  return process.env.REDIS_URL || undefined;
+}
+
+/** `describe` for suites that need Redis: runs when REDIS_URL is set; fails under CI when it is not. */
+export function describeWithRedis(name: string, fn: () => void): void {
+  if (redisUrl()) {
+    describe(name, fn);
+  } else if (isCI) {
+    describe(name, () => {
+      it('needs REDIS_URL under CI', () => {
+        throw new Error('REDIS_URL is not set: CI must provide Redis');
+      });
+    });
+  } else {
+    describe.skip(`${name} (set REDIS_URL to run)`, fn);
+  }
+}
