@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { createDataSource } from '@chat/database';
+// Relative, not @chat/database: jest's globalSetup runs outside its module mapper.
+import { createDataSource } from '../../libs/database/src/data-source';
 
 /** A fresh, migrated database on the same server as `baseUrl`; drop it with `dropDatabase`. */
 export async function createMigratedDatabase(baseUrl: string, prefix = 'chat_test'): Promise<string> {

@@ -13,3 +13,4 @@ export * from './health/health';
 export * from './observability/metrics';
 export * from './observability/logging';
 export * from './platform.module';
+export * from './http/id-param';

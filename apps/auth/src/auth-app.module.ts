@@ -1,0 +1,57 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { DatabaseModule, databaseProbe } from '@chat/database';
+import { HealthController, MetricsController, PlatformModule, READINESS_PROBES } from '@chat/platform';
+import { SecurityModule } from '@chat/security';
+import { AccountsController } from './accounts/accounts.controller';
+import { AccountsService } from './accounts/accounts.service';
+import { LoginThrottle } from './accounts/login-throttle';
+import { AUTH_CONFIG, type AuthConfig } from './config';
+import { JwksController } from './keys/jwks.controller';
+import { KeyStore } from './keys/key-store';
+import { ModerationController } from './moderation/moderation.controller';
+import { ModerationService } from './moderation/moderation.service';
+import { TokensService } from './sessions/tokens.service';
+
+@Module({})
+export class AuthAppModule {
+  static forRoot(config: AuthConfig): DynamicModule {
+    const keys = KeyStore.load(config.jwt);
+    return {
+      module: AuthAppModule,
+      imports: [
+        PlatformModule.forRoot({
+          service: 'auth',
+          logLevel: config.log.level,
+          logPretty: config.log.pretty,
+          redisUrl: config.redis.url,
+          redisPrefix: config.redis.prefix,
+        }),
+        DatabaseModule.forRoot(config.database),
+        // The auth service verifies its own tokens with its own keys, no HTTP round trip.
+        SecurityModule.forRoot({ keys, issuer: config.jwt.issuer, audience: config.jwt.audience }),
+      ],
+      controllers: [
+        AccountsController,
+        ModerationController,
+        JwksController,
+        HealthController,
+        MetricsController,
+      ],
+      providers: [
+        { provide: AUTH_CONFIG, useValue: config },
+        { provide: KeyStore, useValue: keys },
+        TokensService,
+        LoginThrottle,
+        AccountsService,
+        ModerationService,
+        {
+          provide: READINESS_PROBES,
+          useFactory: (db: DataSource) => [databaseProbe(db)],
+          inject: [getDataSourceToken()],
+        },
+      ],
+    };
+  }
+}

@@ -1,0 +1,13 @@
+import { loadAuthConfig } from './config';
+import { createAuthApp } from './bootstrap';
+
+async function main(): Promise<void> {
+  const config = loadAuthConfig();
+  const app = await createAuthApp(config);
+  await app.listen(config.port, '0.0.0.0');
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
