@@ -70,9 +70,9 @@ export class AccountsService implements OnApplicationBootstrap {
       return await this.db.transaction(async (tx) => {
         // Serializes first registrations so exactly one account becomes the first admin.
         await tx.query(`SELECT pg_advisory_xact_lock(hashtext('chat.users.first-admin'))`);
-        const [{ exists }] = (await tx.query('SELECT EXISTS (SELECT 1 FROM users) AS exists')) as {
-          exists: boolean;
-        }[];
+        const [{ exists }] = await tx.query<{ exists: boolean }[]>(
+          'SELECT EXISTS (SELECT 1 FROM users) AS exists',
+        );
         const roles: UserEntity['roles'] = exists ? ['member'] : ['admin', 'member'];
         return tx.save(tx.create(UserEntity, { username, passwordHash, email, roles }));
       });

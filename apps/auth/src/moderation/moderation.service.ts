@@ -29,9 +29,9 @@ export class ModerationService {
       });
       if (!target) throw new AppError('NOT_FOUND', 'No such user');
       if (target.roles.includes('admin') && !roles.includes('admin')) {
-        const [{ count }] = (await tx.query(
+        const [{ count }] = await tx.query<{ count: number }[]>(
           `SELECT count(*)::int AS count FROM users WHERE 'admin' = ANY(roles) AND banned_at IS NULL`,
-        )) as { count: number }[];
+        );
         if (count <= 1) throw new AppError('CONFLICT', 'Cannot remove the last admin');
       }
       target.roles = [...roles];

@@ -55,33 +55,35 @@ export class TokensService {
 
   /** Spends `refreshToken` and returns a new pair; reuse of a spent token revokes its session. */
   async refresh(refreshToken: string): Promise<AuthResult> {
-    const outcome = await this.db.transaction(async (tx) => {
-      const row = await tx.findOne(RefreshTokenEntity, { where: { tokenHash: hashToken(refreshToken) } });
-      if (!row) return { error: INVALID() };
-      const session = await tx.findOne(LoginSessionEntity, {
-        where: { id: row.sessionId },
-        lock: { mode: 'pessimistic_write' },
-      });
-      if (!session || session.revokedAt) return { error: INVALID() };
-      // Spend it only if still unspent: of two racing refreshes exactly one wins.
-      const spent = await tx
-        .createQueryBuilder()
-        .update(RefreshTokenEntity)
-        .set({ spentAt: () => 'now()' })
-        .where({ id: row.id, spentAt: IsNull() })
-        .execute();
-      if (!spent.affected) {
-        await tx.update(LoginSessionEntity, { id: session.id }, { revokedAt: () => 'now()' });
-        return { error: INVALID() };
-      }
-      if (row.expiresAt.getTime() <= Date.now()) return { error: INVALID() };
-      const user = await tx.findOne(UserEntity, { where: { id: session.userId } });
-      if (!user || user.bannedAt) return { error: INVALID() };
-      const next = await this.issueRefreshToken(tx, session.id);
-      return { result: this.result(user, next) };
-    });
+    const outcome = await this.db.transaction(
+      async (tx): Promise<{ error: AppError; result?: never } | { error?: never; result: AuthResult }> => {
+        const row = await tx.findOne(RefreshTokenEntity, { where: { tokenHash: hashToken(refreshToken) } });
+        if (!row) return { error: INVALID() };
+        const session = await tx.findOne(LoginSessionEntity, {
+          where: { id: row.sessionId },
+          lock: { mode: 'pessimistic_write' },
+        });
+        if (!session || session.revokedAt) return { error: INVALID() };
+        // Spend it only if still unspent: of two racing refreshes exactly one wins.
+        const spent = await tx
+          .createQueryBuilder()
+          .update(RefreshTokenEntity)
+          .set({ spentAt: () => 'now()' })
+          .where({ id: row.id, spentAt: IsNull() })
+          .execute();
+        if (!spent.affected) {
+          await tx.update(LoginSessionEntity, { id: session.id }, { revokedAt: () => 'now()' });
+          return { error: INVALID() };
+        }
+        if (row.expiresAt.getTime() <= Date.now()) return { error: INVALID() };
+        const user = await tx.findOne(UserEntity, { where: { id: session.userId } });
+        if (!user || user.bannedAt) return { error: INVALID() };
+        const next = await this.issueRefreshToken(tx, session.id);
+        return { result: this.result(user, next) };
+      },
+    );
     // The revocation above must commit, so the error is thrown only after the transaction.
-    if ('error' in outcome) throw outcome.error;
+    if (outcome.error) throw outcome.error;
     return outcome.result;
   }
 
