@@ -16,12 +16,17 @@ export interface TestGlobals {
  * One isolated world per test run: a fresh database (or an embedded PGlite), its own Redis key
  * prefix, and an s3rver on a free loopback port. Workers inherit the resulting environment.
  */
+/** Empty databases available to "fresh system" tests when running on embedded PGlite. */
+const SPARE_EMBEDDED_DATABASES = 3;
+
 export default async function globalSetup(): Promise<void> {
   const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   const globals: TestGlobals = { ownsDatabase: false, stoppers: [] };
   (globalThis as { __chatTest?: TestGlobals }).__chatTest = globals;
 
   if (process.env.DATABASE_URL) {
+    // The server itself, for suites that need a database of their own (e.g. "empty system").
+    process.env.TEST_DATABASE_SERVER_URL = process.env.DATABASE_URL;
     process.env.DATABASE_URL = await createMigratedDatabase(process.env.DATABASE_URL);
     globals.databaseUrl = process.env.DATABASE_URL;
     globals.ownsDatabase = true;
@@ -32,9 +37,18 @@ export default async function globalSetup(): Promise<void> {
     globals.stoppers.push(pg);
     await migrate(pg.url);
     process.env.DATABASE_URL = pg.url;
+    // PGlite cannot be started inside a jest worker, nor serve a second database: suites that need
+    // an empty database of their own claim one of these spares (see freshDatabase()).
+    const spares: string[] = [];
+    for (let i = 0; i < SPARE_EMBEDDED_DATABASES; i++) {
+      const spare = await startEmbeddedPostgres();
+      globals.stoppers.push(spare);
+      await migrate(spare.url);
+      spares.push(spare.url);
+    }
+    process.env.TEST_SPARE_DATABASES = spares.join(',');
+    process.env.TEST_SPARE_CLAIMS_DIR = mkdtempSync(join(tmpdir(), 'chat-spares-'));
   }
-  // The base server URL, for suites that need a database of their own (e.g. "empty system").
-  process.env.TEST_DATABASE_SERVER_URL = process.env.DATABASE_URL;
 
   process.env.REDIS_PREFIX = `chat_test_${runId}`;
 

@@ -10,6 +10,7 @@ export async function createAuthApp(config: AuthConfig): Promise<INestApplicatio
   const app = await NestFactory.create(AuthAppModule.forRoot(config), {
     bodyParser: false,
     bufferLogs: true,
+    abortOnError: false,
   });
   app.useLogger(app.get(Logger));
   configureHttpApp(app, { title: 'Chat auth', docsPath: 'auth/docs', corsOrigins: config.corsOrigins });

@@ -6,18 +6,27 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard } from '@nestjs/passport';
+import type { Request } from 'express';
+import type { Strategy } from 'passport-jwt';
+import { Inject } from '@nestjs/common';
 import type { Role } from '@chat/contracts';
 import { AppError } from '@chat/platform';
+import { authenticateRequest } from './jwt.strategy';
 import { hasRole, type Principal } from './principal';
+import { JWT_STRATEGY } from './tokens';
 
-/** Requires a valid access token; answers 401 UNAUTHORIZED in the contract's shape otherwise. */
+/** Requires a valid access token (passport-jwt); answers 401 UNAUTHORIZED in the contract's shape. */
 @Injectable()
-export class JwtAuthGuard extends AuthGuard('jwt') {
-  override handleRequest<T = Principal>(err: unknown, user: T | false): T {
-    if (err instanceof AppError && err.code !== 'UNAUTHORIZED') throw err;
-    if (err || !user) throw new AppError('UNAUTHORIZED', 'Invalid or expired access token');
-    return user;
+export class JwtAuthGuard implements CanActivate {
+  constructor(@Inject(JWT_STRATEGY) private readonly strategy: Strategy) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    const req = ctx.switchToHttp().getRequest<Request & { user?: Principal }>();
+    // Bad tokens resolve to undefined; only real failures (the database is down) reject.
+    const user = await authenticateRequest(this.strategy, req);
+    if (!user) throw new AppError('UNAUTHORIZED', 'Invalid or expired access token');
+    req.user = user;
+    return true;
   }
 }
 

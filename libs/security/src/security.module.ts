@@ -1,11 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { PassportModule } from '@nestjs/passport';
 import { Authenticator } from './authenticator';
 import { JwtAuthGuard, RolesGuard } from './guards';
-import { JwtStrategy } from './jwt.strategy';
+import { createJwtStrategy } from './jwt.strategy';
 import { JwksKeyResolver, type KeyResolver } from './key-resolver';
 import { TokenVerifier, type TokenVerifierOptions } from './token-verifier';
-import { KEY_RESOLVER, SECURITY_OPTIONS } from './tokens';
+import { JWT_STRATEGY, KEY_RESOLVER, SECURITY_OPTIONS } from './tokens';
 import { UserStatusService } from './user-status.service';
 
 export interface SecurityOptions extends TokenVerifierOptions {
@@ -20,7 +19,6 @@ export class SecurityModule {
     return {
       module: SecurityModule,
       global: true,
-      imports: [PassportModule],
       providers: [
         { provide: SECURITY_OPTIONS, useValue: { issuer: opts.issuer, audience: opts.audience } },
         { provide: KEY_RESOLVER, useValue: resolver },
@@ -31,11 +29,16 @@ export class SecurityModule {
         },
         UserStatusService,
         Authenticator,
-        JwtStrategy,
+        {
+          provide: JWT_STRATEGY,
+          useFactory: (v: TokenVerifier, a: Authenticator, o: TokenVerifierOptions) =>
+            createJwtStrategy(v, a, o),
+          inject: [TokenVerifier, Authenticator, SECURITY_OPTIONS],
+        },
         JwtAuthGuard,
         RolesGuard,
       ],
-      exports: [TokenVerifier, Authenticator, UserStatusService, JwtAuthGuard, RolesGuard],
+      exports: [TokenVerifier, Authenticator, UserStatusService, JwtAuthGuard, RolesGuard, JWT_STRATEGY],
     };
   }
 }

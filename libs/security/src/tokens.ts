@@ -1,2 +1,3 @@
 export const SECURITY_OPTIONS = Symbol('SECURITY_OPTIONS');
 export const KEY_RESOLVER = Symbol('KEY_RESOLVER');
+export const JWT_STRATEGY = Symbol('JWT_STRATEGY');

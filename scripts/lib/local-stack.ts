@@ -1,0 +1,125 @@
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { createDataSource } from '@chat/database';
+import { createAuthApp } from '../../apps/auth/src/bootstrap';
+import { loadAuthConfig } from '../../apps/auth/src/config';
+import { createGatewayApp } from '../../apps/gateway/src/bootstrap';
+import { loadGatewayConfig } from '../../apps/gateway/src/config';
+import { createMediaApp } from '../../apps/media/src/bootstrap';
+import { loadMediaConfig } from '../../apps/media/src/config';
+import { freePort, startEmbeddedPostgres, startS3rver, type Stoppable } from './embedded';
+import { startFrontDoor } from './front-door';
+
+export interface LocalStackOptions {
+  /** Front door port (0: any free port). */
+  port: number;
+  host?: string;
+  /** Where embedded Postgres data, stored files and generated keys live. */
+  dataDir: string;
+  /** Settings; DATABASE_URL / REDIS_URL / S3_ENDPOINT switch a part to a real server. */
+  env: NodeJS.ProcessEnv;
+  /** Built web client to serve at `/`. */
+  webRoot?: string;
+  /** Ports of the services (0: any free port). */
+  servicePorts?: { auth: number; gateway: number; media: number };
+  log?: (line: string) => void;
+}
+
+export interface LocalStack {
+  url: string;
+  env: NodeJS.ProcessEnv;
+  stop(): Promise<void>;
+}
+
+async function listen(app: INestApplication, port: number, host: string): Promise<string> {
+  await app.listen(port, host);
+  const address = app.getHttpServer().address() as AddressInfo;
+  return `http://127.0.0.1:${address.port}`;
+}
+
+/**
+ * The whole product in one process with no external services: embedded Postgres (PGlite on a
+ * loopback port), s3rver on loopback, in-memory fan-out and events, auth + media + gateway, and
+ * the front door. Each part switches to a real server when its URL is set.
+ */
+export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
+  const log = opts.log ?? (() => undefined);
+  const stoppers: Stoppable[] = [];
+  const apps: INestApplication[] = [];
+  const env: NodeJS.ProcessEnv = { ...opts.env };
+  const host = opts.host ?? '127.0.0.1';
+  try {
+    if (!env.DATABASE_URL) {
+      const pg = await startEmbeddedPostgres(join(opts.dataDir, 'postgres'));
+      stoppers.push(pg);
+      env.DATABASE_URL = pg.url;
+      // PGlite runs one query at a time: a few connections per service are plenty.
+      env.DATABASE_POOL_SIZE ??= '4';
+      log(`database: embedded PGlite in ${join(opts.dataDir, 'postgres')}`);
+    }
+    const ds = createDataSource({ url: env.DATABASE_URL, poolSize: 1 });
+    await ds.initialize();
+    try {
+      const ran = await ds.runMigrations({ transaction: 'each' });
+      if (ran.length) log(`migrations applied: ${ran.map((m) => m.name).join(', ')}`);
+    } finally {
+      await ds.destroy();
+    }
+
+    if (!env.S3_ENDPOINT) {
+      const s3 = await startS3rver(join(opts.dataDir, 's3'));
+      stoppers.push(s3);
+      Object.assign(env, {
+        S3_ENDPOINT: s3.url,
+        S3_ACCESS_KEY_ID: s3.accessKeyId,
+        S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      });
+      log(`object storage: s3rver (loopback only, no signature checks) in ${join(opts.dataDir, 's3')}`);
+    }
+    env.DATA_DIR ??= opts.dataDir;
+    const ports = opts.servicePorts ?? { auth: 0, gateway: 0, media: 0 };
+
+    const auth = await createAuthApp(loadAuthConfig(env));
+    apps.push(auth);
+    const authUrl = await listen(auth, ports.auth, '127.0.0.1');
+    env.AUTH_JWKS_URL = `${authUrl}/auth/.well-known/jwks.json`;
+
+    // The public origin must be known for CORS before the services start.
+    const port = opts.port || (await freePort());
+    const publicUrl = `http://localhost:${port}`;
+    env.CORS_ORIGINS ??= `${publicUrl},http://127.0.0.1:${port}`;
+
+    const media = await createMediaApp(loadMediaConfig(env));
+    apps.push(media);
+    const mediaUrl = await listen(media, ports.media, '127.0.0.1');
+    const gateway = await createGatewayApp(loadGatewayConfig(env));
+    apps.push(gateway);
+    const gatewayUrl = await listen(gateway, ports.gateway, '127.0.0.1');
+
+    const door = await startFrontDoor({
+      port,
+      host,
+      auth: authUrl,
+      media: mediaUrl,
+      gateways: [gatewayUrl],
+      webRoot: opts.webRoot ? resolve(opts.webRoot) : undefined,
+    });
+    return {
+      url: publicUrl,
+      env,
+      stop: async () => {
+        await new Promise<void>((done) => {
+          door.close(() => done());
+          door.closeAllConnections();
+        });
+        for (const app of apps.reverse()) await app.close().catch(() => undefined);
+        for (const s of stoppers.reverse()) await s.stop().catch(() => undefined);
+      },
+    };
+  } catch (err) {
+    for (const app of apps.reverse()) await app.close().catch(() => undefined);
+    for (const s of stoppers.reverse()) await s.stop().catch(() => undefined);
+    throw err;
+  }
+}

