@@ -1,3 +1,4 @@
+import { Pool } from 'pg';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import type { Ack, ClientToServerEvents, Role, ServerToClientEvents } from '@chat/contracts';
 import { createGatewayApp } from '../../apps/gateway/src/bootstrap';
@@ -199,4 +200,31 @@ export function disconnected(socket: TestSocket, timeoutMs = 5000): Promise<stri
 export function api(gatewayUrl: string, user: TestUser) {
   return (method: string, path: string, body?: unknown) =>
     request(gatewayUrl, method, path, { token: user.token, body });
+}
+
+let pool: Pool | undefined;
+
+/** A query against the run's database (test set-up the API does not offer, e.g. uploaded files). */
+export async function sql<T = any>(text: string, params: unknown[] = []): Promise<T[]> {
+  pool ??= new Pool({ connectionString: process.env.DATABASE_URL, max: 2 });
+  return (await pool.query(text, params)).rows as T[];
+}
+
+export async function closeSql(): Promise<void> {
+  await pool?.end();
+  pool = undefined;
+}
+
+/** A `files` row as the media service leaves it after an upload. */
+export async function uploadedFile(
+  channelId: string,
+  uploadedBy: string,
+  opts: { status?: 'ready' | 'pending'; name?: string } = {},
+): Promise<string> {
+  const [row] = await sql<{ id: string }>(
+    `INSERT INTO files (channel_id, uploaded_by, name, size, content_type, object_key, status)
+     VALUES ($1, $2, $3, 1234, 'image/png', 'k/' || gen_random_uuid(), $4) RETURNING id`,
+    [channelId, uploadedBy, opts.name ?? 'photo.png', opts.status ?? 'ready'],
+  );
+  return row.id;
 }
