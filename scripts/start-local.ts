@@ -11,18 +11,16 @@ async function main(): Promise<void> {
   const port = Number(process.env.PORT || 8080);
   const dataDir = resolve(process.env.DATA_DIR || './data');
   const webRoot = resolve(__dirname, '../web');
-  const env: NodeJS.ProcessEnv = { LOG_PRETTY: 'true', LOG_LEVEL: 'warn', ...process.env, DATA_DIR: dataDir };
+  // The services' ports are the launcher's business (0 = any free port), not the services' config.
+  const { AUTH_PORT, GATEWAY_PORT, MEDIA_PORT, ...rest } = process.env;
+  const env: NodeJS.ProcessEnv = { LOG_PRETTY: 'true', LOG_LEVEL: 'warn', ...rest, DATA_DIR: dataDir };
   const stack = await startLocalStack({
     port,
     host: process.env.HOST || '127.0.0.1',
     dataDir,
     env,
     webRoot: existsSync(webRoot) ? webRoot : undefined,
-    servicePorts: {
-      auth: Number(process.env.AUTH_PORT || 3001),
-      gateway: Number(process.env.GATEWAY_PORT || 3002),
-      media: Number(process.env.MEDIA_PORT || 3003),
-    },
+    servicePorts: { auth: Number(AUTH_PORT ?? 3001), gateway: Number(GATEWAY_PORT ?? 3002), media: Number(MEDIA_PORT ?? 3003) },
     log: (line) => console.log(`[local] ${line}`),
   });
   console.log(`\n  Chat is running at ${stack.url}\n  (data in ${dataDir}; Ctrl+C stops it)\n`);

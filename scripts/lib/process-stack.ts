@@ -1,0 +1,158 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { createDataSource } from '@chat/database';
+import { freePort, startS3rver, type Stoppable } from './embedded';
+import { startFrontDoor } from './front-door';
+
+export interface ServiceProcess {
+  name: string;
+  url: string;
+  port: number;
+  child: ChildProcess;
+  /** Sends a signal (SIGTERM for a graceful drain, SIGKILL for a crash). */
+  kill(signal?: NodeJS.Signals): void;
+  /** Resolves when the process has exited. */
+  exited: Promise<number | null>;
+}
+
+export interface ProcessStackOptions {
+  gateways: number;
+  /** Front door port (0: any free port). */
+  port: number;
+  dataDir: string;
+  /** Needs DATABASE_URL and REDIS_URL; S3_ENDPOINT unset starts an s3rver on loopback. */
+  env: NodeJS.ProcessEnv;
+  /** Compiled output (`npm run build`). */
+  distDir?: string;
+  webRoot?: string;
+  log?: (line: string) => void;
+  /** Inherit the services' stdout/stderr (default: discard, keep stderr tail). */
+  inheritOutput?: boolean;
+}
+
+export interface ProcessStack {
+  url: string;
+  auth: ServiceProcess;
+  media: ServiceProcess;
+  gateways: ServiceProcess[];
+  env: NodeJS.ProcessEnv;
+  /** Starts one more gateway (e.g. to replace a killed one). */
+  addGateway(): Promise<ServiceProcess>;
+  stop(): Promise<void>;
+}
+
+async function waitReady(url: string, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${url}: process exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(`${url}/readyz`);
+      if (res.ok) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url}: not ready after ${timeoutMs} ms`);
+}
+
+/**
+ * The compose topology as local processes: auth, media and N gateways (built JS, production mode)
+ * against real Postgres and Redis, behind the front door that balances WebSockets across gateways.
+ * The benchmark and the fault tests drive it; `npm run stack` runs it by hand.
+ */
+export async function startProcessStack(opts: ProcessStackOptions): Promise<ProcessStack> {
+  const log = opts.log ?? (() => undefined);
+  const dist = resolve(opts.distDir ?? 'dist');
+  const stoppers: Stoppable[] = [];
+  const children: ServiceProcess[] = [];
+  const env: NodeJS.ProcessEnv = { NODE_ENV: 'production', LOG_LEVEL: 'warn', ...opts.env };
+  if (!env.DATABASE_URL || !env.REDIS_URL) throw new Error('the process stack needs DATABASE_URL and REDIS_URL');
+
+  const ds = createDataSource({ url: env.DATABASE_URL, poolSize: 1 });
+  await ds.initialize();
+  await ds.runMigrations({ transaction: 'each' }).finally(() => ds.destroy());
+
+  if (!env.S3_ENDPOINT) {
+    const s3 = await startS3rver(join(opts.dataDir, 's3'));
+    stoppers.push(s3);
+    Object.assign(env, { S3_ENDPOINT: s3.url, S3_ACCESS_KEY_ID: s3.accessKeyId, S3_SECRET_ACCESS_KEY: s3.secretAccessKey });
+  }
+  const port = opts.port || (await freePort());
+  env.CORS_ORIGINS ??= `http://localhost:${port},http://127.0.0.1:${port}`;
+  env.JWT_KEYS_DIR ??= join(opts.dataDir, 'keys');
+
+  const launch = async (name: string, app: string, portVar: string): Promise<ServiceProcess> => {
+    const p = await freePort();
+    const child = spawn(process.execPath, [join(dist, 'apps', app, 'src', 'main.js')], {
+      env: { ...env, [portVar]: String(p) },
+      stdio: opts.inheritOutput ? 'inherit' : ['ignore', 'ignore', 'pipe'],
+    });
+    let stderrTail = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      stderrTail = (stderrTail + d.toString()).slice(-4000);
+    });
+    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    const svc: ServiceProcess = {
+      name,
+      url: `http://127.0.0.1:${p}`,
+      port: p,
+      child,
+      kill: (signal = 'SIGTERM') => void child.kill(signal),
+      exited,
+    };
+    children.push(svc);
+    try {
+      await waitReady(svc.url, child);
+    } catch (err) {
+      throw new Error(`${name} failed to start: ${(err as Error).message}\n${stderrTail}`);
+    }
+    log(`${name} ready at ${svc.url} (pid ${child.pid})`);
+    return svc;
+  };
+
+  try {
+    const auth = await launch('auth', 'auth', 'AUTH_PORT');
+    env.AUTH_JWKS_URL = `${auth.url}/auth/.well-known/jwks.json`;
+    const media = await launch('media', 'media', 'MEDIA_PORT');
+    const gateways: ServiceProcess[] = [];
+    for (let i = 0; i < opts.gateways; i++) gateways.push(await launch(`gateway-${i + 1}`, 'gateway', 'GATEWAY_PORT'));
+    const door = await startFrontDoor({
+      port,
+      host: '127.0.0.1',
+      auth: auth.url,
+      media: media.url,
+      gateways: gateways.map((g) => g.url),
+      webRoot: opts.webRoot,
+    });
+    return {
+      url: `http://localhost:${port}`,
+      auth,
+      media,
+      gateways,
+      env,
+      addGateway: async () => {
+        const g = await launch(`gateway-${gateways.length + 1}`, 'gateway', 'GATEWAY_PORT');
+        gateways.push(g);
+        return g;
+      },
+      stop: async () => {
+        door.closeAllConnections();
+        await new Promise<void>((done) => door.close(() => done()));
+        await stopAll(children);
+        for (const s of stoppers.reverse()) await s.stop().catch(() => undefined);
+      },
+    };
+  } catch (err) {
+    await stopAll(children);
+    for (const s of stoppers.reverse()) await s.stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function stopAll(children: ServiceProcess[]): Promise<void> {
+  for (const c of children) if (c.child.exitCode === null) c.kill('SIGTERM');
+  const timeout = new Promise((r) => setTimeout(r, 15_000));
+  await Promise.race([Promise.all(children.map((c) => c.exited)), timeout]);
+  for (const c of children) if (c.child.exitCode === null) c.kill('SIGKILL');
+}
