@@ -9,7 +9,10 @@ import { startProcessStack } from './lib/process-stack';
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { gateways: { type: 'string', default: '3' }, port: { type: 'string', default: process.env.PORT || '8080' } },
+    options: {
+      gateways: { type: 'string', default: '3' },
+      port: { type: 'string', default: process.env.PORT || '8080' },
+    },
   });
   const dataDir = resolve(process.env.DATA_DIR || './data/stack');
   const webRoot = resolve(__dirname, '../web');

@@ -20,7 +20,11 @@ async function main(): Promise<void> {
     dataDir,
     env,
     webRoot: existsSync(webRoot) ? webRoot : undefined,
-    servicePorts: { auth: Number(AUTH_PORT ?? 3001), gateway: Number(GATEWAY_PORT ?? 3002), media: Number(MEDIA_PORT ?? 3003) },
+    servicePorts: {
+      auth: Number(AUTH_PORT ?? 3001),
+      gateway: Number(GATEWAY_PORT ?? 3002),
+      media: Number(MEDIA_PORT ?? 3003),
+    },
     log: (line) => console.log(`[local] ${line}`),
   });
   console.log(`\n  Chat is running at ${stack.url}\n  (data in ${dataDir}; Ctrl+C stops it)\n`);

@@ -67,7 +67,8 @@ export async function startProcessStack(opts: ProcessStackOptions): Promise<Proc
   const stoppers: Stoppable[] = [];
   const children: ServiceProcess[] = [];
   const env: NodeJS.ProcessEnv = { NODE_ENV: 'production', LOG_LEVEL: 'warn', ...opts.env };
-  if (!env.DATABASE_URL || !env.REDIS_URL) throw new Error('the process stack needs DATABASE_URL and REDIS_URL');
+  if (!env.DATABASE_URL || !env.REDIS_URL)
+    throw new Error('the process stack needs DATABASE_URL and REDIS_URL');
 
   const ds = createDataSource({ url: env.DATABASE_URL, poolSize: 1 });
   await ds.initialize();
@@ -76,7 +77,11 @@ export async function startProcessStack(opts: ProcessStackOptions): Promise<Proc
   if (!env.S3_ENDPOINT) {
     const s3 = await startS3rver(join(opts.dataDir, 's3'));
     stoppers.push(s3);
-    Object.assign(env, { S3_ENDPOINT: s3.url, S3_ACCESS_KEY_ID: s3.accessKeyId, S3_SECRET_ACCESS_KEY: s3.secretAccessKey });
+    Object.assign(env, {
+      S3_ENDPOINT: s3.url,
+      S3_ACCESS_KEY_ID: s3.accessKeyId,
+      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    });
   }
   const port = opts.port || (await freePort());
   env.CORS_ORIGINS ??= `http://localhost:${port},http://127.0.0.1:${port}`;
@@ -116,7 +121,8 @@ export async function startProcessStack(opts: ProcessStackOptions): Promise<Proc
     env.AUTH_JWKS_URL = `${auth.url}/auth/.well-known/jwks.json`;
     const media = await launch('media', 'media', 'MEDIA_PORT');
     const gateways: ServiceProcess[] = [];
-    for (let i = 0; i < opts.gateways; i++) gateways.push(await launch(`gateway-${i + 1}`, 'gateway', 'GATEWAY_PORT'));
+    for (let i = 0; i < opts.gateways; i++)
+      gateways.push(await launch(`gateway-${i + 1}`, 'gateway', 'GATEWAY_PORT'));
     const door = await startFrontDoor({
       port,
       host: '127.0.0.1',
