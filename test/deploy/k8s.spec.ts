@@ -18,7 +18,7 @@ import { repoPath } from './support/repo';
 
 /**
  * The Kubernetes manifests: every overlay renders with kubectl's built-in kustomize, every
- * rendered object validates STRICTLY against the pinned Kubernetes 1.34 / Gateway API schemas
+ * rendered object validates STRICTLY against the pinned Kubernetes / Gateway API schemas (kubernetes-models 5.1.0, @kubernetes-models/gateway-api 2.0.0)
  * (unknown fields fail), references resolve, and the production rules of the brief hold
  * (probes, security context, spread, shutdown budget, HPA/PDB, default-deny network policies).
  */

@@ -19,7 +19,9 @@ export function dataSourceOptions(opts: DatabaseOptions): DataSourceOptions {
     migrationsTableName: 'typeorm_migrations',
     synchronize: false,
     migrationsRun: false,
-    logging: opts.logging ? ['error', 'warn', 'migration'] : ['error'],
+    // Failed queries reach the log through the services' error handling, with request ids; TypeORM's
+    // own error log would also print expected ones (a taken username) with their parameters.
+    logging: opts.logging ? ['error', 'warn', 'migration'] : false,
     poolSize: opts.poolSize ?? 10,
     extra: {
       // Fail fast when Postgres is unreachable instead of queueing requests forever.

@@ -83,9 +83,11 @@ function label(o: K8sObject): string {
   return `${o.kind}/${o.metadata?.name ?? '?'}`;
 }
 
+const declarationCache = new Map<string, ts.SourceFile>();
+
 /**
- * STRICT structural check against the pinned Kubernetes (kubernetes-models 5.1.0: Kubernetes 1.34
- * API) and Gateway API (@kubernetes-models/gateway-api 2.0.0) types.
+ * STRICT structural check against the pinned Kubernetes API types (kubernetes-models 5.1.0) and
+ * Gateway API types (@kubernetes-models/gateway-api 2.0.0, standard and experimental fields).
  *
  * The packages' own validate() ignores unknown fields (their OpenAPI-derived schemas do not set
  * additionalProperties: false; the API server would prune or, with strict field validation,
@@ -138,10 +140,16 @@ export function strictTypeCheck(objects: K8sObject[]): SchemaError[] {
     fileExists: host.fileExists,
     readFile: host.readFile,
   };
-  host.getSourceFile = (name, lang, onError, create) =>
-    name === fileName
-      ? ts.createSourceFile(name, source, lang, true)
-      : original.getSourceFile.call(host, name, lang, onError, create);
+  host.getSourceFile = (name, lang, onError, create) => {
+    if (name === fileName) return ts.createSourceFile(name, source, lang, true);
+    // The model and lib declarations never change during a run: parse each once per process.
+    let sf = declarationCache.get(name);
+    if (!sf) {
+      sf = original.getSourceFile.call(host, name, lang, onError, create);
+      if (sf) declarationCache.set(name, sf);
+    }
+    return sf;
+  };
   host.fileExists = (name) => name === fileName || original.fileExists.call(host, name);
   host.readFile = (name) => (name === fileName ? source : original.readFile.call(host, name));
   const program = ts.createProgram([fileName], options, host);

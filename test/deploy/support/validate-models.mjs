@@ -1,4 +1,4 @@
-// Runs kubernetes-models' own validate() (compiled JSON schemas of Kubernetes 1.34 and the
+// Runs kubernetes-models' own validate() (compiled JSON schemas of the Kubernetes API and the
 // Gateway API) over the objects given as a JSON array on stdin; prints [{object, message}] as JSON.
 // A child process because the packages are ESM-only (see support/k8s.ts schemaValidate).
 import { readFileSync } from 'node:fs';
