@@ -17,7 +17,7 @@ export interface TestGlobals {
  * prefix, and an s3rver on a free loopback port. Workers inherit the resulting environment.
  */
 /** Empty databases available to "fresh system" tests when running on embedded PGlite. */
-const SPARE_EMBEDDED_DATABASES = 5;
+const SPARE_EMBEDDED_DATABASES = 8;
 
 export default async function globalSetup(): Promise<void> {
   const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;

@@ -1,13 +1,57 @@
-import { bool, commonEnv, list, loadEnv, num, port, str, tokenVerifierEnv } from '@chat/platform';
+import { makeValidator } from 'envalid';
+import { bool, commonEnv, loadEnv, port, str, tokenVerifierEnv } from '@chat/platform';
 
-/** Every setting of the media service, validated at boot (see README "Configuration"). */
+/** A whole number ≥ 1 (sizes, counts, seconds that must not be zero). */
+const positiveInt = makeValidator<number>((input) => {
+  const value = Number(input);
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error('must be a whole number ≥ 1');
+  return value;
+});
+
+/** A whole number ≥ 0. */
+const nonNegativeInt = makeValidator<number>((input) => {
+  const value = Number(input);
+  if (!Number.isSafeInteger(value) || value < 0) throw new Error('must be a whole number ≥ 0');
+  return value;
+});
+
+/** An http(s) origin (optionally with a path), or empty. Trailing slashes are dropped. */
+const optionalHttpUrl = makeValidator<string>((input) => {
+  const value = String(input ?? '').trim();
+  if (!value) return '';
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new Error('must be an http(s) URL or empty');
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('must be an http(s) URL');
+  if (parsed.search || parsed.hash) throw new Error('must not carry a query or fragment');
+  return value.replace(/\/+$/, '');
+});
+
+/** Allowed MIME types: `type/sub` or `type/*`, lower-cased. */
+const mimeList = makeValidator<string[]>((input) => {
+  const items = String(input)
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  const bad = items.find((t) => !/^[a-z0-9][\w.+-]*\/(\*|[a-z0-9][\w.+-]*)$/.test(t));
+  if (bad) throw new Error(`"${bad}" is not a MIME type or type/*`);
+  return items;
+});
+
+/** Every setting of the media service, validated at boot (see docs/media.md "Configuration"). */
 export function loadMediaConfig(env: NodeJS.ProcessEnv = process.env) {
   const e = loadEnv(
     {
       ...commonEnv,
       ...tokenVerifierEnv,
       MEDIA_PORT: port({ default: 3003, desc: 'HTTP port of the media service' }),
-      S3_ENDPOINT: str({ default: 'http://127.0.0.1:4569', desc: 'S3-compatible endpoint; empty for AWS' }),
+      S3_ENDPOINT: optionalHttpUrl({
+        default: 'http://127.0.0.1:4569',
+        desc: 'S3-compatible endpoint; empty for AWS',
+      }),
       S3_REGION: str({ default: 'us-east-1' }),
       S3_BUCKET: str({ default: 'chat-files' }),
       S3_ACCESS_KEY_ID: str({ default: 'S3RVER' }),
@@ -16,9 +60,15 @@ export function loadMediaConfig(env: NodeJS.ProcessEnv = process.env) {
       S3_FORCE_PATH_STYLE: bool({ default: true }),
       /** Create the bucket at start-up when it is missing. */
       S3_CREATE_BUCKET: bool({ default: true }),
-      MEDIA_MAX_BYTES: num({ default: 25 * 1024 * 1024 }),
+      /** Attempts per S3 call (1 = no retry); transient failures are retried with jittered backoff. */
+      S3_MAX_ATTEMPTS: positiveInt({ default: 3 }),
+      /** TCP connect timeout: a store that is down must fail fast, not hang requests. */
+      S3_CONNECT_TIMEOUT_MS: positiveInt({ default: 3000 }),
+      /** Socket idle timeout per S3 request (not the whole transfer, so large files are fine). */
+      S3_REQUEST_TIMEOUT_MS: positiveInt({ default: 30_000 }),
+      MEDIA_MAX_BYTES: positiveInt({ default: 25 * 1024 * 1024 }),
       /** Allowed detected types (exact, or `type/*`). */
-      MEDIA_ALLOWED_TYPES: list({
+      MEDIA_ALLOWED_TYPES: mimeList({
         default: [
           'image/png',
           'image/jpeg',
@@ -34,14 +84,23 @@ export function loadMediaConfig(env: NodeJS.ProcessEnv = process.env) {
         ],
       }),
       /** When set, downloads answer 302 to a presigned URL on this public origin of the store. */
-      MEDIA_PUBLIC_URL: str({ default: '' }),
-      /** Bytes one user may keep stored. */
-      MEDIA_USER_QUOTA_BYTES: num({ default: 1024 * 1024 * 1024 }),
+      MEDIA_PUBLIC_URL: optionalHttpUrl({ default: '' }),
+      /** Lifetime of the presigned download URLs handed out in the 302 mode: short, they are bearer links. */
+      MEDIA_DOWNLOAD_URL_TTL_SECONDS: positiveInt({ default: 60 }),
+      /** Bytes one user may keep stored (finished files plus reserved direct uploads). */
+      MEDIA_USER_QUOTA_BYTES: nonNegativeInt({ default: 1024 * 1024 * 1024 }),
       /** Presigned uploads never completed are removed after this many seconds. */
-      MEDIA_UPLOAD_TTL_SECONDS: num({ default: 3600 }),
+      MEDIA_UPLOAD_TTL_SECONDS: positiveInt({ default: 3600 }),
+      /** How often the pending-upload sweeper runs; 0 derives it from the TTL (a quarter, 1 s to 5 min). */
+      MEDIA_SWEEP_INTERVAL_SECONDS: nonNegativeInt({ default: 0 }),
+      /** Longest side of generated thumbnails, in pixels. */
+      MEDIA_THUMB_MAX_SIDE: positiveInt({ default: 320 }),
+      /** Images declaring more pixels than this get no thumbnail (decompression bombs). */
+      MEDIA_THUMB_MAX_INPUT_PIXELS: positiveInt({ default: 64_000_000 }),
     },
     env,
   );
+  const uploadTtlSeconds = e.MEDIA_UPLOAD_TTL_SECONDS;
   return {
     nodeEnv: e.NODE_ENV,
     port: e.MEDIA_PORT,
@@ -58,13 +117,24 @@ export function loadMediaConfig(env: NodeJS.ProcessEnv = process.env) {
       secretAccessKey: e.S3_SECRET_ACCESS_KEY,
       forcePathStyle: e.S3_FORCE_PATH_STYLE,
       createBucket: e.S3_CREATE_BUCKET,
+      maxAttempts: e.S3_MAX_ATTEMPTS,
+      connectTimeoutMs: e.S3_CONNECT_TIMEOUT_MS,
+      requestTimeoutMs: e.S3_REQUEST_TIMEOUT_MS,
     },
     media: {
       maxBytes: e.MEDIA_MAX_BYTES,
       allowedTypes: e.MEDIA_ALLOWED_TYPES,
       publicUrl: e.MEDIA_PUBLIC_URL,
+      downloadUrlTtlSeconds: e.MEDIA_DOWNLOAD_URL_TTL_SECONDS,
       userQuotaBytes: e.MEDIA_USER_QUOTA_BYTES,
-      uploadTtlSeconds: e.MEDIA_UPLOAD_TTL_SECONDS,
+      uploadTtlSeconds,
+      // The PUT URL dies halfway through the TTL, so an upload started at the last moment still
+      // lands before the sweeper removes its record (no object can appear after the sweep).
+      uploadUrlTtlSeconds: Math.max(1, Math.min(900, Math.floor(uploadTtlSeconds / 2))),
+      sweepIntervalSeconds:
+        e.MEDIA_SWEEP_INTERVAL_SECONDS || Math.max(1, Math.min(300, Math.floor(uploadTtlSeconds / 4))),
+      thumbMaxSide: e.MEDIA_THUMB_MAX_SIDE,
+      thumbMaxInputPixels: e.MEDIA_THUMB_MAX_INPUT_PIXELS,
     },
   };
 }

@@ -5,6 +5,23 @@ import { DatabaseModule, databaseProbe } from '@chat/database';
 import { HealthController, MetricsController, PlatformModule, READINESS_PROBES } from '@chat/platform';
 import { SecurityModule } from '@chat/security';
 import { MEDIA_CONFIG, type MediaConfig } from './config';
+import { FilesModule } from './files/files.module';
+import { StorageModule } from './storage/storage.module';
+import { StorageService } from './storage/storage.service';
+import { UploadsModule } from './uploads/uploads.module';
+
+/** The validated config, visible to every context module of this app. */
+@Module({})
+class MediaConfigModule {
+  static forRoot(config: MediaConfig): DynamicModule {
+    return {
+      module: MediaConfigModule,
+      global: true,
+      providers: [{ provide: MEDIA_CONFIG, useValue: config }],
+      exports: [MEDIA_CONFIG],
+    };
+  }
+}
 
 @Module({})
 export class MediaAppModule {
@@ -12,6 +29,7 @@ export class MediaAppModule {
     return {
       module: MediaAppModule,
       imports: [
+        MediaConfigModule.forRoot(config),
         PlatformModule.forRoot({
           service: 'media',
           logLevel: config.log.level,
@@ -25,14 +43,16 @@ export class MediaAppModule {
           issuer: config.jwt.issuer,
           audience: config.jwt.audience,
         }),
+        StorageModule,
+        UploadsModule,
+        FilesModule,
       ],
       controllers: [HealthController, MetricsController],
       providers: [
-        { provide: MEDIA_CONFIG, useValue: config },
         {
           provide: READINESS_PROBES,
-          useFactory: (db: DataSource) => [databaseProbe(db)],
-          inject: [getDataSourceToken()],
+          useFactory: (db: DataSource, storage: StorageService) => [databaseProbe(db), storage.probe()],
+          inject: [getDataSourceToken(), StorageService],
         },
       ],
     };
