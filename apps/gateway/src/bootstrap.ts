@@ -10,6 +10,7 @@ export async function createGatewayApp(config: GatewayConfig): Promise<INestAppl
   const app = await NestFactory.create(GatewayAppModule.forRoot(config), {
     bodyParser: false,
     bufferLogs: true,
+    abortOnError: false,
   });
   app.useLogger(app.get(Logger));
   configureHttpApp(app, { title: 'Chat gateway', docsPath: 'docs/gateway', corsOrigins: config.corsOrigins });

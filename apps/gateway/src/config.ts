@@ -9,12 +9,29 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
       GATEWAY_PORT: port({ default: 3002, desc: 'HTTP and socket.io port of the gateway' }),
       /** Largest socket.io frame accepted; a 4,000-character message fits many times over. */
       SOCKET_MAX_PAYLOAD_BYTES: num({ default: 64 * 1024 }),
+      /**
+       * Commands a socket may have waiting while earlier ones run (they run one at a time, in the
+       * order sent); beyond this the command is answered RATE_LIMITED at once, bounding memory.
+       */
+      SOCKET_MAX_PENDING_COMMANDS: num({ default: 256 }),
       /** Commands per user per second over all their sockets and replicas, before RATE_LIMITED. */
       COMMAND_RATE_PER_SECOND: num({ default: 20 }),
       /** REST requests per user (or address) per minute. */
       HTTP_RATE_PER_MINUTE: num({ default: 600 }),
       /** Grace period for in-flight commands on SIGTERM before sockets are closed. */
       SHUTDOWN_GRACE_MS: num({ default: 10_000 }),
+      /**
+       * How long a socket's presence lease lives without a heartbeat (refreshed every third of it):
+       * the users of a crashed replica go offline within this plus one sweep interval.
+       */
+      PRESENCE_LEASE_MS: num({ default: 30_000 }),
+      /** How often each replica sweeps expired presence leases. */
+      PRESENCE_SWEEP_MS: num({ default: 10_000 }),
+      /**
+       * How long a replica waits for a missing earlier message before publishing it from the
+       * database itself (a replica that crashed between commit and publish leaves such a gap).
+       */
+      FANOUT_GAP_REPAIR_MS: num({ default: 1000 }),
     },
     env,
   );
@@ -26,9 +43,14 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
     corsOrigins: e.CORS_ORIGINS,
     jwt: { jwksUrl: e.AUTH_JWKS_URL, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
-    socket: { maxPayloadBytes: e.SOCKET_MAX_PAYLOAD_BYTES },
+    socket: {
+      maxPayloadBytes: e.SOCKET_MAX_PAYLOAD_BYTES,
+      maxPendingCommands: e.SOCKET_MAX_PENDING_COMMANDS,
+    },
     rateLimit: { commandsPerSecond: e.COMMAND_RATE_PER_SECOND, httpPerMinute: e.HTTP_RATE_PER_MINUTE },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    presence: { leaseMs: e.PRESENCE_LEASE_MS, sweepMs: e.PRESENCE_SWEEP_MS },
+    fanout: { gapRepairMs: e.FANOUT_GAP_REPAIR_MS },
   };
 }
 

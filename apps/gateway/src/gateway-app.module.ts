@@ -2,9 +2,22 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { DatabaseModule, databaseProbe } from '@chat/database';
-import { HealthController, MetricsController, PlatformModule, READINESS_PROBES } from '@chat/platform';
+import {
+  HealthController,
+  MetricsController,
+  PlatformModule,
+  READINESS_PROBES,
+  type ReadinessProbe,
+} from '@chat/platform';
 import { SecurityModule } from '@chat/security';
-import { GATEWAY_CONFIG, type GatewayConfig } from './config';
+import { ChannelsModule } from './channels/channels.module';
+import type { GatewayConfig } from './config';
+import { GatewayConfigModule } from './config.module';
+import { GatewayRedis } from './infra/gateway-redis';
+import { InfraModule } from './infra/infra.module';
+import { MessagesModule } from './messages/messages.module';
+import { RealtimeModule } from './realtime/realtime.module';
+import { UsersModule } from './users/users.module';
 
 @Module({})
 export class GatewayAppModule {
@@ -12,6 +25,7 @@ export class GatewayAppModule {
     return {
       module: GatewayAppModule,
       imports: [
+        GatewayConfigModule.forRoot(config),
         PlatformModule.forRoot({
           service: 'gateway',
           logLevel: config.log.level,
@@ -25,14 +39,19 @@ export class GatewayAppModule {
           issuer: config.jwt.issuer,
           audience: config.jwt.audience,
         }),
+        InfraModule,
+        ChannelsModule,
+        MessagesModule,
+        UsersModule,
+        RealtimeModule,
       ],
       controllers: [HealthController, MetricsController],
       providers: [
-        { provide: GATEWAY_CONFIG, useValue: config },
         {
           provide: READINESS_PROBES,
-          useFactory: (db: DataSource) => [databaseProbe(db)],
-          inject: [getDataSourceToken()],
+          useFactory: (db: DataSource, redis: GatewayRedis): ReadinessProbe[] =>
+            [databaseProbe(db), redis.probe()].filter((p): p is ReadinessProbe => p !== null),
+          inject: [getDataSourceToken(), GatewayRedis],
         },
       ],
     };

@@ -22,6 +22,7 @@ export const SERVER_EVENTS = {
   channelUpdated: 'channel:updated',
   memberJoined: 'member:joined',
   memberLeft: 'member:left',
+  sessionEnded: 'session:ended',
 } as const;
 
 export interface SendMessagePayload {
@@ -70,6 +71,14 @@ export interface MessageDeletedEvent {
 export interface ChannelLeftEvent {
   channelId: string;
 }
+/**
+ * Pushed just before the server closes a socket whose session is over (the access token expired,
+ * or the user was banned): refresh the token and reconnect, or go to the login screen.
+ */
+export interface SessionEndedEvent {
+  code: 'UNAUTHORIZED';
+  message: string;
+}
 export interface MemberEvent {
   channelId: string;
   userId: string;
@@ -100,4 +109,5 @@ export interface ServerToClientEvents {
   'channel:updated': (channel: Channel) => void;
   'member:joined': (event: MemberEvent) => void;
   'member:left': (event: MemberEvent) => void;
+  'session:ended': (event: SessionEndedEvent) => void;
 }

@@ -105,10 +105,14 @@ export class DeleteMessageCommand {
   messageId: string;
 }
 
+/** Seqs are bigints read into JS numbers: past the safe-integer range a value is not a seq. */
+const MAX_SEQ = Number.MAX_SAFE_INTEGER;
+
 export class ReadMarkerDto {
-  @ApiProperty({ minimum: 0 })
+  @ApiProperty({ minimum: 0, description: 'Seqs up to this one are read' })
   @IsInt()
   @Min(0)
+  @Max(MAX_SEQ)
   seq: number;
 }
 
@@ -125,6 +129,7 @@ export class SyncChannelCommand {
 
   @IsInt()
   @Min(0)
+  @Max(MAX_SEQ)
   afterSeq: number;
 
   @IsOptional()
@@ -149,6 +154,7 @@ export class HistoryQueryDto {
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  @Max(MAX_SEQ)
   before?: number;
 
   @ApiPropertyOptional({ description: 'Only messages with seq above this' })
@@ -156,6 +162,7 @@ export class HistoryQueryDto {
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  @Max(MAX_SEQ)
   after?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })

@@ -1,11 +1,7 @@
-import { Controller, Get, Inject, Injectable } from '@nestjs/common';
+import { Controller, Get, Inject, Injectable, Res, ServiceUnavailableException } from '@nestjs/common';
+import type { Response } from 'express';
 import { ApiExcludeController } from '@nestjs/swagger';
-import {
-  HealthCheck,
-  HealthCheckService,
-  HealthIndicatorService,
-  type HealthIndicatorResult,
-} from '@nestjs/terminus';
+import { HealthCheckService, HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 
 /** A dependency check for /readyz: resolves when the dependency answers, throws otherwise. */
 export interface ReadinessProbe {
@@ -51,8 +47,7 @@ export class HealthController {
 
   /** Readiness: every dependency answers and we are not draining. */
   @Get('readyz')
-  @HealthCheck()
-  ready() {
+  async ready(@Res({ passthrough: true }) res: Response): Promise<unknown> {
     const checks = [
       (): HealthIndicatorResult => {
         const i = this.indicator.check('lifecycle');
@@ -68,6 +63,13 @@ export class HealthController {
         }
       }),
     ];
-    return this.health.check(checks);
+    try {
+      return await this.health.check(checks);
+    } catch (err) {
+      // Not an error for the client: a 503 with each check's state, for operators and probes.
+      if (!(err instanceof ServiceUnavailableException)) throw err;
+      res.status(503);
+      return err.getResponse();
+    }
   }
 }

@@ -1,0 +1,15 @@
+import { AppError } from '@chat/platform';
+
+/** The channel context's failures, worded once. */
+export const ChannelErrors = {
+  /** Also for channels that exist but the caller may not know about. */
+  notFound: () => new AppError('NOT_FOUND', 'Channel not found'),
+  userNotFound: () => new AppError('NOT_FOUND', 'User not found'),
+  joinFirst: () => new AppError('FORBIDDEN', 'Join the channel first'),
+  notMember: () => new AppError('FORBIDDEN', 'You are not a member of this channel'),
+  notManager: () => new AppError('FORBIDDEN', 'Only the channel owner, a moderator or an admin may do this'),
+  dmFixed: () =>
+    new AppError('FORBIDDEN', 'A direct message has exactly its two members and no name or topic'),
+  nameTaken: () => new AppError('CONFLICT', 'A public channel with that name already exists'),
+  dmWithSelf: () => new AppError('VALIDATION', 'userId must be another user'),
+};

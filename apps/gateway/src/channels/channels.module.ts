@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { InfraModule } from '../infra/infra.module';
+import { PresenceModule } from '../presence/presence.module';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
+import { ChannelAccess } from './channel-access';
+import { ChannelsController } from './channels.controller';
+import { ChannelsService } from './channels.service';
+import { DmsController } from './dms.controller';
+
+/** Channels, DMs, memberships and read markers. */
+@Module({
+  imports: [InfraModule, PresenceModule, RateLimitModule],
+  controllers: [ChannelsController, DmsController],
+  providers: [ChannelsService, ChannelAccess],
+  exports: [ChannelsService, ChannelAccess],
+})
+export class ChannelsModule {}

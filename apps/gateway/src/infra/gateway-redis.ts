@@ -1,0 +1,39 @@
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { createRedis, type ReadinessProbe } from '@chat/platform';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
+
+/**
+ * The gateway's Redis connection for shared state (presence leases, typing, message ordering, rate
+ * limits), or none in single-process mode, where every user of it has an in-memory equivalent.
+ * The socket.io adapter keeps its own publisher and subscriber connections.
+ */
+@Injectable()
+export class GatewayRedis implements OnApplicationShutdown {
+  readonly client: Redis | null;
+  /** Prefix for every key this replica writes, so deployments (and test runs) can share a Redis. */
+  readonly prefix: string;
+
+  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
+    this.client = config.redis.url ? createRedis(config.redis.url, 'gateway-state') : null;
+    this.prefix = config.redis.prefix;
+  }
+
+  /** /readyz probe; absent in single-process mode. */
+  probe(): ReadinessProbe | null {
+    const client = this.client;
+    if (!client) return null;
+    return {
+      name: 'redis',
+      check: async () => {
+        const answer = await client.ping();
+        if (answer !== 'PONG') throw new Error('unexpected answer to PING');
+      },
+    };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    // After the sockets have drained (beforeApplicationShutdown), so their clean-up could still write.
+    await this.client?.quit().catch(() => this.client?.disconnect());
+  }
+}

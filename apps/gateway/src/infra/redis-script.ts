@@ -1,0 +1,23 @@
+import { createHash } from 'node:crypto';
+import type Redis from 'ioredis';
+
+/**
+ * A Lua script run by its SHA (EVALSHA), loaded on first use and again after a Redis restart
+ * (NOSCRIPT). Scripts are how several replicas change shared state atomically.
+ */
+export class RedisScript {
+  private readonly sha: string;
+
+  constructor(private readonly lua: string) {
+    this.sha = createHash('sha1').update(lua).digest('hex');
+  }
+
+  async run(client: Redis, keys: string[], args: (string | number)[]): Promise<unknown> {
+    try {
+      return await client.evalsha(this.sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return client.eval(this.lua, keys.length, ...keys, ...args);
+    }
+  }
+}

@@ -1,0 +1,44 @@
+import { ApiProperty } from '@nestjs/swagger';
+import type { FileInfo, Message, MessageAuthor, MessagePage, SearchResult } from '@chat/contracts';
+
+/** OpenAPI shapes of the contract's Message and friends (the wire types live in libs/contracts). */
+export class FileResponse implements FileInfo {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid' }) channelId: string;
+  @ApiProperty() name: string;
+  @ApiProperty() size: number;
+  @ApiProperty() contentType: string;
+  @ApiProperty({ format: 'uuid' }) uploadedBy: string;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+}
+
+export class AuthorResponse implements MessageAuthor {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() username: string;
+}
+
+export class MessageResponse implements Message {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid' }) channelId: string;
+  @ApiProperty({
+    description: 'Per-channel, gap-free, strictly increasing; display order and catch-up cursor',
+  })
+  seq: number;
+  @ApiProperty({ type: AuthorResponse }) author: AuthorResponse;
+  @ApiProperty({ description: '"" when deleted' }) body: string;
+  @ApiProperty({ type: [FileResponse], description: '[] when deleted' }) attachments: FileResponse[];
+  @ApiProperty({ type: String, nullable: true }) clientId: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) editedAt: string | null;
+  @ApiProperty() deleted: boolean;
+}
+
+export class MessagePageResponse implements MessagePage {
+  @ApiProperty({ type: [MessageResponse], description: 'Ascending by seq' }) messages: MessageResponse[];
+  @ApiProperty({ description: 'More messages exist in the direction of the query' }) hasMore: boolean;
+}
+
+export class SearchResultResponse implements SearchResult {
+  @ApiProperty({ type: [MessageResponse], description: 'Newest first, at most 50' })
+  messages: MessageResponse[];
+}

@@ -1,0 +1,55 @@
+import type { FileInfo, Message } from '@chat/contracts';
+
+/** A message row joined with its author's username (see MESSAGE_SELECT). */
+export interface MessageRow {
+  id: string;
+  channel_id: string;
+  seq: string | number;
+  author_id: string;
+  author_username: string;
+  body: string;
+  client_id: string | null;
+  created_at: Date;
+  edited_at: Date | null;
+  deleted_at: Date | null;
+}
+
+export interface FileRow {
+  id: string;
+  channel_id: string;
+  message_id: string | null;
+  name: string;
+  size: string | number;
+  content_type: string;
+  uploaded_by: string;
+  created_at: Date;
+}
+
+export function toFileDto(row: FileRow): FileInfo {
+  return {
+    id: row.id,
+    channelId: row.channel_id,
+    name: row.name,
+    size: Number(row.size),
+    contentType: row.content_type,
+    uploadedBy: row.uploaded_by,
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+/** The only way a message leaves the gateway. A deleted one keeps its seq and loses its content. */
+export function toMessageDto(row: MessageRow, files: FileRow[]): Message {
+  const deleted = row.deleted_at !== null;
+  return {
+    id: row.id,
+    channelId: row.channel_id,
+    seq: Number(row.seq),
+    author: { id: row.author_id, username: row.author_username },
+    body: deleted ? '' : row.body,
+    attachments: deleted ? [] : files.map(toFileDto),
+    clientId: row.client_id,
+    createdAt: row.created_at.toISOString(),
+    editedAt: row.edited_at ? row.edited_at.toISOString() : null,
+    deleted,
+  };
+}

@@ -1,0 +1,130 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { LIMITS, type Message, type MessagePage } from '@chat/contracts';
+import { toMessageDto, type FileRow, type MessageRow } from './message.mapper';
+
+const MESSAGE_SELECT = `
+  SELECT m.id, m.channel_id, m.seq, m.author_id, u.username AS author_username, m.body, m.client_id,
+         m.created_at, m.edited_at, m.deleted_at
+    FROM messages m JOIN users u ON u.id = m.author_id`;
+
+/** A commit older than this has been published or never will be (publishing takes milliseconds). */
+const SETTLED_AFTER_SECONDS = 5;
+
+export interface PageQuery {
+  /** Only seqs below this. */
+  before?: number;
+  /** Only seqs above this. */
+  after?: number;
+  limit: number;
+}
+
+/** Reads messages as the contract shows them: author names and attachments filled in, in seq order. */
+@Injectable()
+export class MessageReader {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /**
+   * A page in ascending seq order. With `after`: the first `limit` messages after it (catch-up,
+   * paging forward). Otherwise the last `limit` before `before` (or the newest page). `hasMore`
+   * says whether the same query would find more in the direction it reads.
+   */
+  async page(channelId: string, q: PageQuery): Promise<MessagePage> {
+    const forward = q.after !== undefined;
+    const params: unknown[] = [channelId];
+    const where = ['m.channel_id = $1'];
+    if (q.after !== undefined) where.push(`m.seq > $${params.push(q.after)}`);
+    if (q.before !== undefined) where.push(`m.seq < $${params.push(q.before)}`);
+    const rows: MessageRow[] = await this.db.query(
+      `${MESSAGE_SELECT} WHERE ${where.join(' AND ')}
+        ORDER BY m.seq ${forward ? 'ASC' : 'DESC'} LIMIT $${params.push(q.limit + 1)}`,
+      params,
+    );
+    const hasMore = rows.length > q.limit;
+    const page = rows.slice(0, q.limit);
+    if (!forward) page.reverse();
+    return { messages: await this.hydrate(page), hasMore };
+  }
+
+  /** Messages with seq in (after, before), ascending (gap repair of the fan-out). */
+  async range(channelId: string, after: number, before: number): Promise<Message[]> {
+    const rows: MessageRow[] = await this.db.query(
+      `${MESSAGE_SELECT} WHERE m.channel_id = $1 AND m.seq > $2 AND m.seq < $3 ORDER BY m.seq`,
+      [channelId, after, before],
+    );
+    return this.hydrate(rows);
+  }
+
+  /**
+   * For a channel the fan-out has no state about: the highest seq below `seq` committed long enough
+   * ago that it was surely published already (or never will be: its replica died). Later ones may
+   * still be on their way, so the fan-out waits for them.
+   */
+  async settledFloor(channelId: string, seq: number): Promise<number> {
+    const [row] = await this.db.query<{ floor: string }[]>(
+      `SELECT COALESCE(max(seq), 0) AS floor FROM messages
+        WHERE channel_id = $1 AND seq < $2 AND created_at < now() - interval '${SETTLED_AFTER_SECONDS} seconds'`,
+      [channelId, seq],
+    );
+    return Number(row.floor);
+  }
+
+  async row(messageId: string): Promise<MessageRow | null> {
+    const rows: MessageRow[] = await this.db.query(`${MESSAGE_SELECT} WHERE m.id = $1`, [messageId]);
+    return rows[0] ?? null;
+  }
+
+  async byId(messageId: string): Promise<Message | null> {
+    const row = await this.row(messageId);
+    return row ? (await this.hydrate([row]))[0] : null;
+  }
+
+  async byClientId(authorId: string, clientId: string): Promise<Message | null> {
+    const rows: MessageRow[] = await this.db.query(
+      `${MESSAGE_SELECT} WHERE m.author_id = $1 AND m.client_id = $2`,
+      [authorId, clientId],
+    );
+    return rows[0] ? (await this.hydrate(rows))[0] : null;
+  }
+
+  /**
+   * Full-text search over the channels `userId` is a member of (the GIN index on the generated
+   * `search` column narrows first), newest first. websearch_to_tsquery never rejects user input.
+   */
+  async search(userId: string, text: string, channelId?: string): Promise<Message[]> {
+    const params: unknown[] = [userId, text];
+    const inChannel = channelId ? `AND m.channel_id = $${params.push(channelId)}` : '';
+    const rows: MessageRow[] = await this.db.query(
+      `${MESSAGE_SELECT}
+        WHERE m.search @@ websearch_to_tsquery('simple', $2)
+          AND m.deleted_at IS NULL
+          AND m.channel_id IN (SELECT channel_id FROM memberships WHERE user_id = $1)
+          ${inChannel}
+        ORDER BY m.created_at DESC, m.seq DESC
+        LIMIT ${LIMITS.searchResultsMax}`,
+      params,
+    );
+    return this.hydrate(rows);
+  }
+
+  /** Rows to contract messages, with every attachment read in one query. */
+  async hydrate(rows: MessageRow[]): Promise<Message[]> {
+    const live = rows.filter((r) => r.deleted_at === null).map((r) => r.id);
+    const files: FileRow[] = live.length
+      ? await this.db.query(
+          `SELECT id, channel_id, message_id, name, size, content_type, uploaded_by, created_at
+             FROM files WHERE message_id = ANY($1::uuid[]) AND status = 'ready'
+            ORDER BY created_at, id`,
+          [live],
+        )
+      : [];
+    const byMessage = new Map<string, FileRow[]>();
+    for (const f of files) {
+      const list = byMessage.get(f.message_id as string) ?? [];
+      list.push(f);
+      byMessage.set(f.message_id as string, list);
+    }
+    return rows.map((r) => toMessageDto(r, byMessage.get(r.id) ?? []));
+  }
+}

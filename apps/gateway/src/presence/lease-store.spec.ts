@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { createRedis } from '@chat/platform';
+import { describeWithRedis, redisUrl } from '../../../../test/support/env';
+import { MemoryLeaseStore, RedisLeaseStore, type LeaseStore } from './lease-store';
+
+/** The same behaviour from both stores. Times are explicit, so nothing here waits. */
+function behaves(make: () => LeaseStore) {
+  const T = 1_000_000;
+  const lease = (userId: string, socketId: string) => ({ userId, socketId });
+
+  it('reports online at the first live lease and offline when the last one is released', async () => {
+    const store = make();
+    const u = randomUUID();
+    expect(await store.acquire(lease(u, 's1'), T + 100, T)).toBe(true);
+    expect(await store.acquire(lease(u, 's2'), T + 100, T)).toBe(false);
+    expect(await store.acquire(lease(u, 's1'), T + 200, T + 50)).toBe(false);
+    expect(await store.online([u, randomUUID()], T)).toEqual(new Set([u]));
+    expect(await store.release(lease(u, 's1'), T)).toBe(false);
+    expect(await store.release(lease(u, 's1'), T)).toBe(false);
+    expect(await store.release(lease(u, 's2'), T)).toBe(true);
+    expect(await store.online([u], T)).toEqual(new Set());
+  });
+
+  it('lets a crashed replica’s leases lapse, and reports the user offline once when they are swept', async () => {
+    const store = make();
+    const [u, other] = [randomUUID(), randomUUID()];
+    await store.acquire(lease(u, 'dead-1'), T + 100, T);
+    await store.acquire(lease(u, 'dead-2'), T + 100, T);
+    await store.acquire(lease(other, 'alive'), T + 10_000, T);
+    expect(await store.online([u, other], T + 101)).toEqual(new Set([other]));
+    const lapsed = (await store.lapsed(T + 101, 100)).filter((l) => l.userId === u);
+    expect(lapsed.map((l) => l.socketId).sort()).toEqual(['dead-1', 'dead-2']);
+    const reports = [];
+    for (const l of lapsed) reports.push(await store.release(l, T + 101));
+    expect(reports.filter(Boolean)).toHaveLength(1);
+    expect((await store.lapsed(T + 101, 100)).filter((l) => l.userId === u)).toEqual([]);
+  });
+
+  it('keeps a user online while a live lease remains, whatever lapses', async () => {
+    const store = make();
+    const u = randomUUID();
+    await store.acquire(lease(u, 'dead'), T + 100, T);
+    await store.acquire(lease(u, 'alive'), T + 10_000, T);
+    expect(await store.release(lease(u, 'dead'), T + 200)).toBe(false);
+    expect(await store.online([u], T + 200)).toEqual(new Set([u]));
+  });
+
+  it('announces a comeback when a swept lease is renewed (a replica that stalled)', async () => {
+    const store = make();
+    const u = randomUUID();
+    await store.acquire(lease(u, 's'), T + 100, T);
+    expect(await store.release(lease(u, 's'), T + 200)).toBe(true);
+    expect(await store.acquireMany([lease(u, 's')], T + 400, T + 300)).toEqual([u]);
+  });
+
+  it('shortens a draining socket’s lease so it lapses unless the user reconnects', async () => {
+    const store = make();
+    const u = randomUUID();
+    await store.acquire(lease(u, 's'), T + 60_000, T);
+    await store.shorten(lease(u, 's'), T + 10);
+    expect(await store.online([u], T + 11)).toEqual(new Set());
+    expect((await store.lapsed(T + 11, 1000)).some((l) => l.userId === u)).toBe(true);
+  });
+}
+
+describe('MemoryLeaseStore', () => behaves(() => new MemoryLeaseStore()));
+
+describeWithRedis('RedisLeaseStore', () => {
+  let redis: ReturnType<typeof createRedis>;
+  beforeAll(() => {
+    redis = createRedis(redisUrl()!, 'test-leases');
+  });
+  // A prefix per test, so the shared "every lease" set only holds this test's leases.
+  behaves(() => new RedisLeaseStore(redis, `test_${randomUUID()}`));
+  afterAll(() => redis.quit());
+});

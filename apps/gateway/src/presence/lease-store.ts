@@ -1,0 +1,166 @@
+import type Redis from 'ioredis';
+import { RedisScript } from '../infra/redis-script';
+
+export interface Lease {
+  userId: string;
+  socketId: string;
+}
+
+/**
+ * Presence as per-socket leases: a user is online while any of their sockets, on any replica,
+ * holds a lease that has not lapsed. Replicas renew the leases of their sockets; a crashed
+ * replica's leases lapse and whichever replica sweeps them first reports the user offline.
+ * Each transition (first live lease, last live lease gone) is reported by exactly one caller.
+ */
+export interface LeaseStore {
+  /** Takes or renews a lease until `expiresAt`; true when the user had no live lease before. */
+  acquire(lease: Lease, expiresAt: number, now: number): Promise<boolean>;
+  /** `acquire` for many leases at once; the users who had no live lease before. */
+  acquireMany(leases: Lease[], expiresAt: number, now: number): Promise<string[]>;
+  /** Drops a lease; true when that left the user with no live lease (they went offline). */
+  release(lease: Lease, now: number): Promise<boolean>;
+  /** Lets a lease lapse at `expiresAt` unless renewed (a replica draining for shutdown). */
+  shorten(lease: Lease, expiresAt: number): Promise<void>;
+  /** Leases that lapsed before `now`, at most `limit`. */
+  lapsed(now: number, limit: number): Promise<Lease[]>;
+  /** Which of `userIds` hold a live lease. */
+  online(userIds: string[], now: number): Promise<Set<string>>;
+}
+
+/** Single-process mode. */
+export class MemoryLeaseStore implements LeaseStore {
+  private readonly users = new Map<string, Map<string, number>>();
+
+  private live(userId: string, now: number): number {
+    let n = 0;
+    for (const expiresAt of this.users.get(userId)?.values() ?? []) if (expiresAt > now) n++;
+    return n;
+  }
+
+  acquire(lease: Lease, expiresAt: number, now: number): Promise<boolean> {
+    const cameOnline = this.live(lease.userId, now) === 0;
+    const leases = this.users.get(lease.userId) ?? new Map<string, number>();
+    leases.set(lease.socketId, expiresAt);
+    this.users.set(lease.userId, leases);
+    return Promise.resolve(cameOnline);
+  }
+
+  async acquireMany(leases: Lease[], expiresAt: number, now: number): Promise<string[]> {
+    const came: string[] = [];
+    for (const lease of leases) if (await this.acquire(lease, expiresAt, now)) came.push(lease.userId);
+    return came;
+  }
+
+  release(lease: Lease, now: number): Promise<boolean> {
+    const leases = this.users.get(lease.userId);
+    if (!leases?.delete(lease.socketId)) return Promise.resolve(false);
+    if (this.live(lease.userId, now) > 0) return Promise.resolve(false);
+    // Offline now: lapsed leftovers must not report it a second time when swept.
+    this.users.delete(lease.userId);
+    return Promise.resolve(true);
+  }
+
+  shorten(lease: Lease, expiresAt: number): Promise<void> {
+    const leases = this.users.get(lease.userId);
+    if (leases?.has(lease.socketId)) leases.set(lease.socketId, expiresAt);
+    return Promise.resolve();
+  }
+
+  lapsed(now: number, limit: number): Promise<Lease[]> {
+    const found: Lease[] = [];
+    for (const [userId, leases] of this.users) {
+      for (const [socketId, expiresAt] of leases) {
+        if (expiresAt <= now) found.push({ userId, socketId });
+        if (found.length >= limit) return Promise.resolve(found);
+      }
+    }
+    return Promise.resolve(found);
+  }
+
+  online(userIds: string[], now: number): Promise<Set<string>> {
+    return Promise.resolve(new Set(userIds.filter((id) => this.live(id, now) > 0)));
+  }
+}
+
+// KEYS[1] the user's leases (socket id → expiry), KEYS[2] every lease ("user|socket" → expiry).
+const ACQUIRE = new RedisScript(`
+local live = redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[4], '+inf')
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2] .. '|' .. ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+if live == 0 then return 1 end
+return 0`);
+
+const RELEASE = new RedisScript(`
+redis.call('ZREM', KEYS[2], ARGV[2] .. '|' .. ARGV[1])
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+if redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[3], '+inf') > 0 then return 0 end
+for _, sid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  redis.call('ZREM', KEYS[2], ARGV[2] .. '|' .. sid)
+end
+redis.call('DEL', KEYS[1])
+return 1`);
+
+const SHORTEN = new RedisScript(`
+redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
+redis.call('ZADD', KEYS[2], 'XX', ARGV[3], ARGV[2] .. '|' .. ARGV[1])
+return 0`);
+
+/** Per-user key lifetime: far beyond any lease, so only a sweep (which reports it) removes one. */
+const USER_KEY_TTL_MS = 24 * 3600 * 1000;
+
+/** Several replicas (REDIS_URL set). All keys share a hash tag, so the scripts also run on a cluster. */
+export class RedisLeaseStore implements LeaseStore {
+  private readonly allKey: string;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {
+    this.allKey = `${prefix}:gateway:{presence}:leases`;
+  }
+
+  private userKey(userId: string): string {
+    return `${this.prefix}:gateway:{presence}:user:${userId}`;
+  }
+
+  async acquire(lease: Lease, expiresAt: number, now: number): Promise<boolean> {
+    const keys = [this.userKey(lease.userId), this.allKey];
+    const args = [lease.socketId, lease.userId, expiresAt, now, USER_KEY_TTL_MS];
+    return (await ACQUIRE.run(this.redis, keys, args)) === 1;
+  }
+
+  async acquireMany(leases: Lease[], expiresAt: number, now: number): Promise<string[]> {
+    const results = await Promise.all(leases.map((lease) => this.acquire(lease, expiresAt, now)));
+    return leases.filter((_, i) => results[i]).map((l) => l.userId);
+  }
+
+  async release(lease: Lease, now: number): Promise<boolean> {
+    const keys = [this.userKey(lease.userId), this.allKey];
+    return (await RELEASE.run(this.redis, keys, [lease.socketId, lease.userId, now])) === 1;
+  }
+
+  async shorten(lease: Lease, expiresAt: number): Promise<void> {
+    await SHORTEN.run(
+      this.redis,
+      [this.userKey(lease.userId), this.allKey],
+      [lease.socketId, lease.userId, expiresAt],
+    );
+  }
+
+  async lapsed(now: number, limit: number): Promise<Lease[]> {
+    const members = await this.redis.zrangebyscore(this.allKey, '-inf', now, 'LIMIT', 0, limit);
+    return members.flatMap((member) => {
+      const at = member.indexOf('|');
+      return at > 0 ? [{ userId: member.slice(0, at), socketId: member.slice(at + 1) }] : [];
+    });
+  }
+
+  async online(userIds: string[], now: number): Promise<Set<string>> {
+    if (userIds.length === 0) return new Set();
+    const pipeline = this.redis.pipeline();
+    for (const id of userIds) pipeline.zcount(this.userKey(id), `(${now}`, '+inf');
+    const results = (await pipeline.exec()) ?? [];
+    return new Set(userIds.filter((_, i) => Number(results[i]?.[1] ?? 0) > 0));
+  }
+}

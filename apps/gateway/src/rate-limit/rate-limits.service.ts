@@ -1,0 +1,70 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type Redis from 'ioredis';
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible';
+import { AppError } from '@chat/platform';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
+import { GatewayRedis } from '../infra/gateway-redis';
+
+function limiter(
+  redis: Redis | null,
+  opts: { keyPrefix: string; points: number; duration: number },
+): RateLimiterAbstract {
+  return redis
+    ? // While Redis is unreachable each replica limits on its own rather than failing every call.
+      new RateLimiterRedis({ storeClient: redis, ...opts, insuranceLimiter: new RateLimiterMemory(opts) })
+    : new RateLimiterMemory(opts);
+}
+
+export function rateLimited(retryMs: number): AppError {
+  const seconds = Math.max(1, Math.ceil(retryMs / 1000));
+  return new AppError('RATE_LIMITED', `Too many requests, retry in ${seconds} s`, {
+    'Retry-After': String(seconds),
+  });
+}
+
+/**
+ * Per-user budgets: socket commands per second and REST calls per minute. Counted in Redis when
+ * configured, so a user spread over several replicas (tabs, devices) is limited as one.
+ */
+@Injectable()
+export class RateLimits {
+  private readonly commands: RateLimiterAbstract;
+  private readonly http: RateLimiterAbstract;
+
+  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig, redis: GatewayRedis) {
+    this.commands = limiter(redis.client, {
+      keyPrefix: `${redis.prefix}:gateway:rl:cmd`,
+      points: config.rateLimit.commandsPerSecond,
+      duration: 1,
+    });
+    this.http = limiter(redis.client, {
+      keyPrefix: `${redis.prefix}:gateway:rl:http`,
+      points: config.rateLimit.httpPerMinute,
+      duration: 60,
+    });
+  }
+
+  /** Spends one socket command of `key`'s budget; throws RATE_LIMITED when it is spent. */
+  consumeCommand(key: string): Promise<void> {
+    return consume(this.commands, key);
+  }
+
+  /** Spends one REST call of `key`'s budget; throws RATE_LIMITED when it is spent. */
+  consumeHttp(key: string): Promise<void> {
+    return consume(this.http, key);
+  }
+}
+
+async function consume(limiterOf: RateLimiterAbstract, key: string): Promise<void> {
+  try {
+    await limiterOf.consume(key);
+  } catch (err) {
+    if (err instanceof RateLimiterRes) throw rateLimited(err.msBeforeNext);
+    throw err;
+  }
+}

@@ -1,0 +1,82 @@
+import { Injectable } from '@nestjs/common';
+import type { ClassConstructor } from 'class-transformer';
+import type { ClientToServerEvents } from '@chat/contracts';
+import {
+  DeleteMessageCommand,
+  EditMessageCommand,
+  ReadChannelCommand,
+  SendMessageCommand,
+  SyncChannelCommand,
+  TypingCommand,
+} from '@chat/contracts/dto';
+import type { Principal } from '@chat/security';
+import { ChannelAccess } from '../channels/channel-access';
+import { ChannelsService } from '../channels/channels.service';
+import type { GatewaySocket } from '../infra/socket-hub';
+import { MessagesService } from '../messages/messages.service';
+import { TypingService } from '../presence/typing.service';
+
+/** What a command's successful acknowledgement carries besides `ok: true`. */
+type AckBody<E extends keyof ClientToServerEvents> = Parameters<
+  Parameters<ClientToServerEvents[E]>[1]
+>[0] extends infer A
+  ? A extends { ok: true }
+    ? Omit<A, 'ok'>
+    : never
+  : never;
+
+export interface CommandSpec<P extends object = object, R extends object = object> {
+  /** The class-validator class the payload must satisfy (libs/contracts/dto). */
+  payload: ClassConstructor<P>;
+  run(user: Principal, payload: P, socket: GatewaySocket): Promise<R>;
+}
+
+export type CommandTable = { [E in keyof ClientToServerEvents]: CommandSpec<object, AckBody<E>> };
+
+const command = <P extends object, R extends object>(
+  payload: ClassConstructor<P>,
+  run: (user: Principal, payload: P, socket: GatewaySocket) => Promise<R>,
+): CommandSpec<P, R> => ({ payload, run });
+
+const id = (uuid: string): string => uuid.toLowerCase();
+
+/**
+ * The socket commands of the contract, each one line into a service. Validation, authentication,
+ * rate limits and acknowledgements are the dispatcher's; authorization is the services'.
+ */
+@Injectable()
+export class ChatCommands {
+  readonly table: CommandTable;
+
+  constructor(
+    messages: MessagesService,
+    channels: ChannelsService,
+    access: ChannelAccess,
+    typing: TypingService,
+  ) {
+    this.table = {
+      'message:send': command(SendMessageCommand, async (user, p) => ({
+        message: await messages.send(user, id(p.channelId), p),
+      })),
+      'message:edit': command(EditMessageCommand, async (user, p) => ({
+        message: await messages.edit(user, id(p.messageId), p.body),
+      })),
+      'message:delete': command(DeleteMessageCommand, async (user, p) => {
+        await messages.remove(user, id(p.messageId));
+        return {};
+      }),
+      'channel:sync': command(SyncChannelCommand, (user, p) =>
+        messages.sync(user, id(p.channelId), p.afterSeq, p.limit),
+      ),
+      'channel:read': command(ReadChannelCommand, async (user, p) => {
+        await channels.markRead(user, id(p.channelId), p.seq);
+        return {};
+      }),
+      typing: command(TypingCommand, async (user, p, socket) => {
+        await access.member(user, id(p.channelId));
+        await typing.set(user, id(p.channelId), p.typing, socket.id);
+        return {};
+      }),
+    };
+  }
+}

@@ -1,0 +1,25 @@
+import type { AckErrorBody } from '@chat/contracts';
+import { mapError } from '@chat/platform';
+
+/** The access token of a handshake: `auth.token`, else `?token=` for clients that cannot set `auth`. */
+export function tokenFrom(handshake: { auth?: unknown; query?: unknown }): unknown {
+  const auth = handshake.auth as { token?: unknown } | undefined;
+  if (auth && typeof auth.token === 'string') return auth.token;
+  const query = handshake.query as { token?: unknown } | undefined;
+  return query && typeof query.token === 'string' ? query.token : undefined;
+}
+
+/**
+ * Browsers always send Origin on a handshake (polling and WebSocket alike), so a page from a
+ * foreign site is refused here. Non-browser clients send none and are allowed: they cannot be
+ * driven by a foreign page and still have to present a token.
+ */
+export function isOriginAllowed(origin: string | undefined, allowed: readonly string[]): boolean {
+  return origin === undefined || allowed.includes(origin);
+}
+
+/** A handshake refusal: the client's `connect_error` has the code as `message` and the details as `data`. */
+export function connectError(err: unknown): Error & { data: AckErrorBody } {
+  const { code, message } = mapError(err);
+  return Object.assign(new Error(code), { data: { code, message } });
+}

@@ -1,0 +1,185 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { EVENT_BUS, Lifecycle, type EventBus } from '@chat/platform';
+import { Authenticator } from '@chat/security';
+import { ChannelsService } from '../channels/channels.service';
+import { channelIdsOf, channelRoom, userRoom } from '../infra/rooms';
+import { SocketHub, type GatewaySocket } from '../infra/socket-hub';
+import { PresenceService } from '../presence/presence.service';
+import { TypingService } from '../presence/typing.service';
+import { tokenFrom } from './handshake';
+import { RealtimeErrors } from './realtime.errors';
+
+/** Safety net behind the ban events: how often local sockets are checked against the users table. */
+const AUDIT_INTERVAL_MS = 30_000;
+/** setTimeout's ceiling; a longer token lifetime is re-armed when it fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+interface SessionExtras {
+  /** Rooms reconciled and presence registered; commands wait for it. */
+  ready: Promise<void>;
+  expiry?: NodeJS.Timeout;
+}
+
+/**
+ * The life of a socket: handshake authentication, rooms, presence, the token's expiry, and its end
+ * (disconnect, ban, expiry). A socket ends with `session:ended` + disconnect when its session is
+ * over, so the client knows to refresh its token instead of reconnecting blindly.
+ */
+@Injectable()
+export class SocketSessions implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(SocketSessions.name);
+  private readonly extras = new WeakMap<GatewaySocket, SessionExtras>();
+  /** Clean-ups of closed sockets still running (presence, typing), awaited by a graceful shutdown. */
+  private readonly cleanups = new Set<Promise<void>>();
+  private audit?: NodeJS.Timeout;
+
+  constructor(
+    private readonly authenticator: Authenticator,
+    private readonly channels: ChannelsService,
+    private readonly presence: PresenceService,
+    private readonly typing: TypingService,
+    private readonly hub: SocketHub,
+    private readonly lifecycle: Lifecycle,
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(EVENT_BUS) private readonly bus: EventBus,
+  ) {}
+
+  onModuleInit(): void {
+    // Every replica hears these, so each acts on its own sockets only.
+    this.bus.subscribe('user.banned', ({ userId }) => {
+      for (const socket of this.hub.localSocketsOf(userId))
+        this.end(socket, RealtimeErrors.sessionRevoked().message);
+    });
+    this.bus.subscribe('user.roles_changed', ({ userId, roles }) => {
+      for (const socket of this.hub.localSocketsOf(userId)) socket.data.user = { ...socket.data.user, roles };
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    this.audit = setInterval(() => {
+      this.auditLocalSockets().catch((err: unknown) => this.logger.warn({ err }, 'socket audit failed'));
+    }, AUDIT_INTERVAL_MS);
+    this.audit.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.audit);
+  }
+
+  /** `io.use`: who is connecting, and the channels whose rooms the socket will be in. */
+  async authenticate(socket: GatewaySocket): Promise<void> {
+    if (this.lifecycle.draining) throw RealtimeErrors.draining();
+    const user = await this.authenticator.authenticate(tokenFrom(socket.handshake));
+    socket.data.user = user;
+    socket.data.channelIds = await this.channels.memberChannelIds(user.id);
+  }
+
+  /** `connection`: rooms, presence, and the token's expiry. Synchronous up to the first await. */
+  connected(socket: GatewaySocket): void {
+    const { user, channelIds } = socket.data;
+    void socket.join([userRoom(user.id), ...channelIds.map(channelRoom)]);
+    const extras: SessionExtras = { ready: this.settle(socket) };
+    this.extras.set(socket, extras);
+    this.armExpiry(socket, extras);
+    socket.once('disconnecting', () => this.disconnecting(socket, channelIdsOf(socket.rooms)));
+  }
+
+  /** Resolves once the socket's rooms are reconciled; commands run after it. */
+  ready(socket: GatewaySocket): Promise<void> {
+    return this.extras.get(socket)?.ready ?? Promise.resolve();
+  }
+
+  /** Ends a socket's session: tells the client why, then disconnects it (no automatic reconnect). */
+  end(socket: GatewaySocket, message: string): void {
+    if (!socket.connected) return;
+    socket.emit('session:ended', { code: 'UNAUTHORIZED', message });
+    socket.disconnect(true);
+  }
+
+  /** Graceful shutdown: waits for the clean-ups of closed sockets. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.cleanups]);
+  }
+
+  /**
+   * Presence first, issued before this handler returns, so the lease is taken before any later
+   * release (another tab closing) can be. Then the rooms: membership changes between the
+   * handshake's snapshot and joining `user:<id>` were not delivered to this socket (it was not
+   * connected yet), so they are applied now; later ones reach it through `user:<id>`.
+   */
+  private settle(socket: GatewaySocket): Promise<void> {
+    const { user, channelIds } = socket.data;
+    const presence = this.presence.connected(user, socket.id, channelIds);
+    const rooms = this.channels.memberChannelIds(user.id).then((current) => {
+      if (!socket.connected) return;
+      const now = new Set(current);
+      const before = new Set(channelIds);
+      for (const id of now) if (!before.has(id)) void socket.join(channelRoom(id));
+      for (const id of before) if (!now.has(id)) void socket.leave(channelRoom(id));
+    });
+    return Promise.all([presence, rooms]).then(
+      () => undefined,
+      (err: unknown) => this.logger.warn({ err, userId: user.id }, 'socket set-up incomplete'),
+    );
+  }
+
+  private disconnecting(socket: GatewaySocket, channelIds: string[]): void {
+    const extras = this.extras.get(socket);
+    clearTimeout(extras?.expiry);
+    const { user } = socket.data;
+    const draining = this.lifecycle.draining;
+    // After set-up, so a socket that leaves at once does not leave a lease behind.
+    const cleanup = (extras?.ready ?? Promise.resolve())
+      .then(() =>
+        Promise.all([
+          draining
+            ? this.presence.drained(user.id, socket.id)
+            : this.presence.disconnected(user, socket.id, channelIds),
+          this.typing.socketGone(socket.id),
+        ]),
+      )
+      .then(
+        () => undefined,
+        (err: unknown) => this.logger.warn({ err, userId: user.id }, 'socket clean-up failed'),
+      );
+    this.cleanups.add(cleanup);
+    void cleanup.finally(() => this.cleanups.delete(cleanup));
+  }
+
+  /** An expired access token does not keep a socket alive: it ends at `exp`. */
+  private armExpiry(socket: GatewaySocket, extras: SessionExtras): void {
+    const ms = socket.data.user.exp * 1000 - Date.now();
+    extras.expiry = setTimeout(
+      () => {
+        if (socket.data.user.exp * 1000 > Date.now()) return this.armExpiry(socket, extras);
+        this.end(socket, RealtimeErrors.tokenExpired().message);
+      },
+      Math.min(Math.max(ms, 0), MAX_TIMER_MS),
+    );
+    extras.expiry.unref();
+  }
+
+  /** Ends sockets of users banned or deleted while an event was missed (Redis hiccup). */
+  private async auditLocalSockets(): Promise<void> {
+    const sockets = this.hub.localSockets().filter((s) => s.data.user);
+    const userIds = [...new Set(sockets.map((s) => s.data.user.id))];
+    if (userIds.length === 0) return;
+    const rows: { id: string }[] = await this.db.query(
+      'SELECT id FROM users WHERE id = ANY($1::uuid[]) AND banned_at IS NULL',
+      [userIds],
+    );
+    const allowed = new Set(rows.map((r) => r.id));
+    for (const socket of sockets) {
+      if (!allowed.has(socket.data.user.id)) this.end(socket, RealtimeErrors.sessionRevoked().message);
+    }
+  }
+}

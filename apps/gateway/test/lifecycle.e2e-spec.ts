@@ -1,0 +1,132 @@
+import { Client } from 'pg';
+import { request, startAuth, uniqueName, type Running } from '../../../test/support/apps';
+import { describeWithRedis } from '../../../test/support/env';
+import {
+  api,
+  closeSql,
+  connect,
+  disconnected,
+  Inbox,
+  newUser,
+  refusal,
+  send,
+  sql,
+  startGateway,
+  type TestSocket,
+  type TestUser,
+} from '../../../test/support/gateway';
+
+/** The value of a Prometheus series with (at least) these labels, whatever their order. */
+function metric(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split('\n')) {
+    const m = /^([\w:]+)\{([^}]*)\} (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const has = Object.entries(labels).every(([k, v]) => m[2].split(',').includes(`${k}="${v}"`));
+    if (has) return Number(m[3]);
+  }
+  return undefined;
+}
+
+/** Health, readiness, metrics, and a graceful shutdown that finishes what it started. */
+describeWithRedis('gateway lifecycle', () => {
+  let auth: Running & { jwksUrl: string };
+  let gw: Running;
+  let user: TestUser;
+  const sockets: TestSocket[] = [];
+
+  beforeAll(async () => {
+    auth = await startAuth();
+    gw = await startGateway(auth);
+    user = await newUser(auth.url, 'ops');
+  });
+
+  afterEach(() => {
+    for (const s of sockets.splice(0)) s.close();
+  });
+
+  afterAll(async () => {
+    await gw?.close();
+    await auth?.close();
+    await closeSql();
+  });
+
+  it('answers liveness and readiness with Postgres and Redis checked', async () => {
+    expect((await request(gw.url, 'GET', '/healthz')).body).toEqual({ status: 'ok' });
+    const ready = await request(gw.url, 'GET', '/readyz');
+    expect(ready.status).toBe(200);
+    expect(ready.body.details).toEqual({
+      lifecycle: { status: 'up' },
+      database: { status: 'up' },
+      redis: { status: 'up' },
+    });
+  });
+
+  it('exposes socket, command and message metrics', async () => {
+    const channelId = (
+      await api(gw.url, user)('POST', '/channels', { name: uniqueName('m'), kind: 'public' })
+    ).body.id;
+    const socket = await connect(gw.url, user.token);
+    sockets.push(socket);
+    await send(socket, 'message:send', { channelId, body: 'counted' });
+    await send(socket, 'channel:sync', { channelId: '00000000-0000-4000-8000-000000000000', afterSeq: 0 });
+    const text = (await request(gw.url, 'GET', '/metrics')).body as string;
+    expect(metric(text, 'gateway_connected_sockets')).toBe(1);
+    expect(metric(text, 'gateway_commands_total', { command: 'message:send', outcome: 'ok' })).toBe(1);
+    expect(metric(text, 'gateway_commands_total', { command: 'channel:sync', outcome: 'NOT_FOUND' })).toBe(1);
+    expect(metric(text, 'gateway_command_duration_seconds_count', { command: 'message:send' })).toBe(1);
+    expect(metric(text, 'gateway_messages_persisted_total')).toBe(1);
+    expect(metric(text, 'gateway_events_fanned_out_total', { event: 'message:new' })).toBe(1);
+  });
+
+  it('drains on shutdown: refuses new work, finishes commands in flight, then closes connections', async () => {
+    const draining = await startGateway(auth, { SHUTDOWN_GRACE_MS: '8000' });
+    const channelId = (
+      await api(draining.url, user)('POST', '/channels', { name: uniqueName('d'), kind: 'public' })
+    ).body.id;
+    const watcherUser = await newUser(auth.url, 'watch');
+    await api(gw.url, watcherUser)('POST', `/channels/${channelId}/join`);
+    const watcher = await connect(gw.url, watcherUser.token);
+    sockets.push(watcher);
+    const watching = new Inbox(watcher);
+    const socket = await connect(draining.url, user.token);
+    sockets.push(socket);
+    expect(await watching.next('presence')).toMatchObject({ userId: user.id, online: true });
+    // Hold the channel's row lock, so the next send is stuck mid-transaction.
+    const blocker = new Client({ connectionString: process.env.DATABASE_URL });
+    await blocker.connect();
+    await blocker.query('BEGIN');
+    await blocker.query('SELECT 1 FROM channels WHERE id = $1 FOR UPDATE', [channelId]);
+    const inFlight = send(socket, 'message:send', { channelId, body: 'in flight' }, 15000);
+    await new Promise((r) => setTimeout(r, 200));
+    const closing = draining.close();
+    const gone = disconnected(socket, 15000);
+    await new Promise((r) => setTimeout(r, 200));
+    try {
+      const ready = await request(draining.url, 'GET', '/readyz');
+      expect(ready.status).toBe(503);
+      expect(ready.body.error.lifecycle).toEqual({ status: 'down', message: 'draining' });
+      expect(await send(socket, 'channel:sync', { channelId, afterSeq: 0 })).toEqual({
+        ok: false,
+        error: { code: 'UNAVAILABLE', message: expect.any(String) },
+      });
+      const refused = await refusal(draining.url, user.token);
+      expect(refused.message).toBe('websocket error');
+      expect(socket.connected).toBe(true);
+    } finally {
+      await blocker.query('COMMIT');
+      await blocker.end();
+    }
+    const ack = await inFlight;
+    expect(ack).toMatchObject({ ok: true, message: { body: 'in flight', seq: 1 } });
+    // A transport close, not a server "disconnect": socket.io clients reconnect on their own.
+    expect(await gone).toBe('transport close');
+    await closing;
+    expect(await sql('SELECT body FROM messages WHERE channel_id = $1', [channelId])).toEqual([
+      { body: 'in flight' },
+    ]);
+    // Reconnecting elsewhere within the drain grace: the others never saw the user go offline.
+    sockets.push(await connect(gw.url, user.token));
+    expect(await watching.during('presence', 1000)).toEqual([]);
+    expect(watching.all('presence', (p) => !p.online)).toEqual([]);
+  }, 30000);
+});

@@ -1,0 +1,97 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { startAuth, testEnv, uniqueName, type Running } from '../../../test/support/apps';
+import { describeWithRedis } from '../../../test/support/env';
+import {
+  api,
+  connect,
+  disconnected,
+  Inbox,
+  newUser,
+  send,
+  startGateway,
+  type TestSocket,
+  type TestUser,
+} from '../../../test/support/gateway';
+
+const ROOT = join(__dirname, '../../..');
+const PRESENCE = { PRESENCE_LEASE_MS: '3000', PRESENCE_SWEEP_MS: '500' };
+
+/** A gateway replica in its own process, killed with SIGKILL: no shutdown hooks, no goodbyes. */
+function spawnGateway(env: NodeJS.ProcessEnv): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(
+    process.execPath,
+    [
+      '-r',
+      'ts-node/register',
+      '-r',
+      'tsconfig-paths/register',
+      'apps/gateway/test/fixtures/gateway-process.ts',
+    ],
+    {
+      cwd: ROOT,
+      env: { ...env, TS_NODE_TRANSPILE_ONLY: 'true', TS_NODE_PROJECT: join(ROOT, 'tsconfig.json') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  return new Promise((resolve, reject) => {
+    let err = '';
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout?.on('data', (d: Buffer) => {
+      const port = /listening (\d+)/.exec(d.toString())?.[1];
+      if (port) resolve({ url: `http://127.0.0.1:${port}`, child });
+    });
+    child.once('exit', (code) => reject(new Error(`gateway process exited with ${code}: ${err}`)));
+  });
+}
+
+describeWithRedis('gateway replica crash', () => {
+  let auth: Running & { jwksUrl: string };
+  let survivor: Running;
+  let doomed: { url: string; child: ChildProcess };
+  let alice: TestUser;
+  let bob: TestUser;
+  const sockets: TestSocket[] = [];
+
+  beforeAll(async () => {
+    auth = await startAuth();
+    [survivor, doomed] = await Promise.all([
+      startGateway(auth, PRESENCE),
+      spawnGateway(testEnv({ AUTH_JWKS_URL: auth.jwksUrl, LOG_LEVEL: 'silent', ...PRESENCE })),
+    ]);
+    [alice, bob] = await Promise.all([newUser(auth.url, 'alice'), newUser(auth.url, 'bob')]);
+  }, 60000);
+
+  afterAll(async () => {
+    for (const s of sockets) s.close();
+    doomed?.child.kill('SIGKILL');
+    await survivor?.close();
+    await auth?.close();
+  });
+
+  it('reports the users of a crashed replica offline once their leases lapse', async () => {
+    const id = (
+      await api(survivor.url, alice)('POST', '/channels', { name: uniqueName('crash'), kind: 'private' })
+    ).body.id;
+    await api(survivor.url, alice)('POST', `/channels/${id}/members`, { userId: bob.id });
+    const watcher = await connect(survivor.url, alice.token);
+    const inbox = new Inbox(watcher);
+    const victim = await connect(doomed.url, bob.token);
+    sockets.push(watcher, victim);
+    expect(await inbox.next('presence')).toEqual({ userId: bob.id, username: bob.username, online: true });
+    // The replicas really are one cluster: a message through the doomed one reaches the survivor.
+    await send(victim, 'message:send', { channelId: id, body: 'last words' });
+    expect((await inbox.next('message:new')).body).toBe('last words');
+
+    const gone = disconnected(victim, 5000);
+    doomed.child.kill('SIGKILL');
+    const killedAt = Date.now();
+    expect(await gone).toBe('transport close');
+    const offline = await inbox.next('presence', (p) => !p.online, 15000);
+    expect(offline).toEqual({ userId: bob.id, username: bob.username, online: false });
+    // Lease (3 s) plus one sweep (0.5 s), with slack for a busy machine: not 60 s, not "never".
+    expect(Date.now() - killedAt).toBeLessThan(10000);
+    const members = await api(survivor.url, alice)('GET', `/channels/${id}/members`);
+    expect(members.body.find((m: { userId: string }) => m.userId === bob.id).online).toBe(false);
+  }, 30000);
+});
