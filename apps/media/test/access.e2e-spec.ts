@@ -8,7 +8,7 @@
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import type { AuthResult, FileInfo } from '@chat/contracts';
-import { InProcessEventBus, type DomainEvents } from '@chat/platform';
+import { createEventBus, type DomainEvents, type EventBus } from '@chat/platform';
 import { registerUser, request, startAuth, type Running } from '../../../test/support/apps';
 import {
   getFile,
@@ -59,7 +59,7 @@ describe('media: access, deletion and previews', () => {
   let media: RunningMedia;
   let db: TestDb;
   let store: StoreInspector;
-  let bus: InProcessEventBus;
+  let bus: EventBus;
   const deletions: FileDeleted[] = [];
   /** Uploader and member. */
   let alice: AuthResult;
@@ -79,8 +79,8 @@ describe('media: access, deletion and previews', () => {
     media = await startMedia(auth);
     db = await TestDb.connect();
     store = new StoreInspector();
-    // The gateway's view: the in-process bus every app of this process shares (Redis when deployed).
-    bus = new InProcessEventBus();
+    // The gateway's view: the same bus the service publishes on (Redis when REDIS_URL is set).
+    bus = createEventBus(process.env.REDIS_URL ?? '', process.env.REDIS_PREFIX ?? 'chat');
     bus.subscribe('file.deleted', (e) => void deletions.push(e));
     [alice, bob, carol, dave, mod] = await Promise.all(
       Array.from({ length: 5 }, () => registerUser(auth.url)),
@@ -189,7 +189,10 @@ describe('media: access, deletion and previews', () => {
     expect(await store.exists(row!.object_key)).toBe(false);
     expect(await store.exists(row!.thumb_key)).toBe(false);
     expect(await db.file(file.id)).toBeUndefined();
-    await new Promise((r) => setImmediate(r));
+    // Delivery is asynchronous (a Redis round trip when deployed): wait for it, bounded.
+    for (let i = 0; i < 60 && !deletions.some((d) => d.fileId === file.id); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     expect(deletions).toContainEqual({ fileId: file.id, channelId, messageId });
   });
 
