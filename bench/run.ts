@@ -1,0 +1,714 @@
+/**
+ * `npm run bench [-- --quick]`: the project (built JS, production mode, 1 and 2 gateways, real
+ * Postgres and Redis) against a bare socket.io baseline (1 process; 2 processes with the Redis
+ * adapter), same machine, same load generators, one run. Prints one markdown table and writes
+ * bench/results/<timestamp>.json. See docs/scaling.md for what the figures mean.
+ *
+ * Options: --quick (small and short), --only=baseline-1,project-1,… (a subset of the systems),
+ * --no-history (skip the seeded history/search scenario), --profile (--cpu-prof for every server
+ * process, written next to the results), --keep-db (leave the database for EXPLAIN afterwards),
+ * --budget=<seconds> (the hard time limit of the whole run; default 900, --quick 300),
+ * --heap-snapshots (heap snapshots of every server at 0 and at the most idle connections, for
+ * bench/heap-summary.ts; slow).
+ * Environment: BENCH_PG_URL (admin URL, default postgres://postgres@127.0.0.1:5432/postgres),
+ * BENCH_REDIS_URL (default redis://127.0.0.1:6379), BENCH_DB (default chat_bench).
+ * Only ever loads loopback addresses; every phase is bounded and the whole run has a time budget.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import Redis from 'ioredis';
+import { Client } from 'pg';
+import { GeneratorPool } from './lib/generators';
+import { pgrep, raiseOpenFileLimit } from './lib/proc';
+import { postgresGroup, redisGroup } from './lib/monitor';
+import { renderTable, evaluateTargets, type RunResult, type SystemResult } from './lib/report';
+import {
+  closedLoop,
+  connectActors,
+  disconnectAll,
+  fanoutSenders,
+  httpLatency,
+  memoryPoint,
+  openLoop,
+  roomSenders,
+  sustainableRate,
+  type Config,
+  type Ctx,
+  type OpenLoopResult,
+} from './lib/scenarios';
+import { baselinePopulation, projectPopulation, seedHistory, type Population } from './lib/setup';
+import {
+  assertLoopback,
+  projectSystem,
+  startBaseline,
+  startProject,
+  watchLogs,
+  type ProcessStack,
+  type System,
+} from './lib/systems';
+
+const ROOT = resolve(__dirname, '..', '..', '..');
+
+const DEFAULT: Config = {
+  mode: 'default',
+  generators: 2,
+  fanoutClients: 1000,
+  // Each socket's commands run one at a time on the server, so the senders must be enough that
+  // none of them queues behind itself at the highest rate (80/s ÷ 20 = 4/s each).
+  fanoutSenders: 20,
+  rates: [10, 20, 30, 40, 60, 80],
+  warmMs: 1000,
+  stepMs: 4000,
+  roomClients: 5000,
+  roomSize: 10,
+  roomMs: 5000,
+  memorySteps: [0, 1000, 5000],
+  hotSenders: 16,
+  hotWindow: 4,
+  hotMs: 5000,
+  seedMessages: 1_000_000,
+  historyRequests: 1000,
+  searchRequests: 400,
+  httpMaxMs: 15_000,
+  bodyBytes: 120,
+  connectConcurrency: 25,
+  stopAboveMs: 500,
+  settleMs: 1000,
+  budgetMs: 15 * 60_000,
+};
+
+const QUICK: Config = {
+  ...DEFAULT,
+  mode: 'quick',
+  fanoutClients: 200,
+  fanoutSenders: 8,
+  rates: [25, 75],
+  warmMs: 500,
+  stepMs: 2000,
+  roomClients: 400,
+  roomMs: 2000,
+  memorySteps: [0, 400],
+  hotSenders: 8,
+  hotMs: 2000,
+  seedMessages: 100_000,
+  historyRequests: 100,
+  searchRequests: 60,
+  httpMaxMs: 4000,
+  settleMs: 400,
+  budgetMs: 5 * 60_000,
+};
+
+// The project's second gateway joins the running stack (a scale-out, as in production), so the
+// baselines go first and the project stack lives through project-1 and project-2.
+const SYSTEMS = ['baseline-1', 'baseline-2', 'project-1', 'project-2'] as const;
+type SystemName = (typeof SYSTEMS)[number];
+
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(`--${name}`);
+const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+
+const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+/** Everything started, stopped in reverse order on success, error, budget or Ctrl+C. */
+const cleanups: { name: string; run: () => Promise<unknown> }[] = [];
+const trackedPids = new Set<number>();
+let stopFlag = false;
+/** Set by Ctrl+C, SIGTERM or the time budget: the run winds down instead of starting new work. */
+const stopRequested = () => stopFlag;
+/** --heap-snapshots: where the servers' heap snapshots at 0 and at the most connections go. */
+let heapSnapshotDir: string | null = null;
+
+async function cleanupAll(): Promise<void> {
+  while (cleanups.length) {
+    const c = cleanups.pop()!;
+    try {
+      await Promise.race([c.run(), new Promise((r) => setTimeout(r, 20_000))]);
+    } catch (err) {
+      log(`cleanup ${c.name} failed: ${(err as Error).message}`);
+    }
+  }
+}
+
+function packageVersion(name: string): string | null {
+  try {
+    return (
+      JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as {
+        version: string;
+      }
+    ).version;
+  } catch {
+    return null;
+  }
+}
+
+function withDatabase(url: string, db: string): string {
+  const u = new URL(url);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+
+async function main(result: RunResult): Promise<void> {
+  const cfg = flag('quick') ? QUICK : DEFAULT;
+  result.parameters = cfg;
+  const only = option('only')?.split(',') as SystemName[] | undefined;
+  const systems = SYSTEMS.filter((s) => !only || only.includes(s));
+  const withHistory = !flag('no-history');
+  const pgAdminUrl = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const dbName = process.env.BENCH_DB ?? 'chat_bench';
+  for (const u of [pgAdminUrl, redisUrl]) assertLoopback(u.replace(/^(postgres|redis)/, 'http'));
+  if (!/^[a-z_][a-z0-9_]*$/.test(dbName)) throw new Error(`BENCH_DB must be a plain identifier: ${dbName}`);
+
+  // Each server holds up to every client (plus pools); a generator holds its share.
+  const maxClients = Math.max(cfg.roomClients, cfg.fanoutClients);
+  const needFds = maxClients + 1024;
+  const fds = raiseOpenFileLimit(needFds);
+  if (fds.raised) log(`raised the open-file limit to ${fds.soft}`);
+  if (fds.soft < needFds) {
+    throw new Error(
+      `open-file limit ${fds.soft} is below the ${needFds} this run needs and could not be raised ` +
+        `(hard limit ${fds.hard}). Raise it for the shell, e.g. \`ulimit -n ${Math.max(needFds, 65536)}\`, and run again.`,
+    );
+  }
+
+  const stamp = result.startedAt.replace(/[:.]/g, '-');
+  const tmp = mkdtempSync(join(tmpdir(), 'chat-bench-'));
+  cleanups.push({
+    name: 'temp dir',
+    run: () => Promise.resolve(rmSync(tmp, { recursive: true, force: true })),
+  });
+  const probeDir = join(tmp, 'probe');
+  mkdirSync(probeDir);
+  const probeJs = join(__dirname, 'probe.js');
+  const nodeOptions = `--require ${probeJs}`;
+  if (flag('heap-snapshots')) {
+    heapSnapshotDir = join(ROOT, 'bench', 'results', `heap-${stamp}`);
+    result.heapSnapshotDir = heapSnapshotDir;
+  }
+  if (flag('profile')) {
+    // Read by bench/probe.ts in every server process (children inherit the environment).
+    const profDir = join(ROOT, 'bench', 'results', `prof-${stamp}`);
+    mkdirSync(profDir, { recursive: true });
+    process.env.BENCH_CPU_PROF_DIR = profDir;
+    result.profileDir = profDir;
+  }
+
+  // Database: dropped and recreated per run.
+  const admin = new Client({ connectionString: pgAdminUrl });
+  await admin.connect();
+  cleanups.push({ name: 'pg admin', run: () => admin.end() });
+  await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  if (!flag('keep-db'))
+    cleanups.unshift({
+      name: 'drop database',
+      run: async () => {
+        const c = new Client({ connectionString: pgAdminUrl });
+        await c.connect();
+        await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).finally(() => c.end());
+      },
+    });
+  const databaseUrl = withDatabase(pgAdminUrl, dbName);
+  const serverVersion = (await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]
+    .server_version;
+
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  redis.on('error', (err: Error) => log(`redis: ${err.message}`));
+  await redis.connect();
+  const redisPrefix = `bench-${stamp}`;
+  cleanups.unshift({
+    name: 'redis keys',
+    run: async () => {
+      // Bounded: at most 200 scan rounds.
+      let cursor = '0';
+      for (let i = 0; i < 200; i++) {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${redisPrefix}*`, 'COUNT', 1000);
+        if (keys.length) await redis.unlink(...keys);
+        cursor = next;
+        if (cursor === '0') break;
+      }
+      redis.disconnect();
+    },
+  });
+  const redisInfo = await redis.info('server');
+  result.packages = {
+    'socket.io': packageVersion('socket.io'),
+    'socket.io-client': packageVersion('socket.io-client'),
+    '@socket.io/redis-adapter': packageVersion('@socket.io/redis-adapter'),
+    ioredis: packageVersion('ioredis'),
+    pg: packageVersion('pg'),
+    '@nestjs/core': packageVersion('@nestjs/core'),
+    postgres: serverVersion,
+    redis: /redis_version:(\S+)/.exec(redisInfo)?.[1] ?? null,
+  };
+
+  const pool = await GeneratorPool.start(cfg.generators);
+  for (const pid of pool.pids()) trackedPids.add(pid);
+  cleanups.push({ name: 'generators', run: () => pool.stop() });
+
+  const monitorDb = new Client({ connectionString: databaseUrl });
+  await monitorDb.connect();
+  cleanups.push({ name: 'pg monitor', run: () => monitorDb.end() });
+  const ctx: Ctx = {
+    cfg,
+    pool,
+    redis,
+    probeDir,
+    db: monitorDb,
+    log,
+    sharedGroups: [
+      redisGroup(),
+      postgresGroup(monitorDb, dbName),
+      { name: 'generators', pids: () => pool.pids() },
+      { name: 'orchestrator', pids: () => [process.pid] },
+    ],
+  };
+  result.processes = {
+    redis: pgrep(['-x', 'redis-server']),
+    generators: pool.pids(),
+    orchestrator: process.pid,
+  };
+
+  const size = {
+    fanout: cfg.fanoutClients,
+    rooms: cfg.roomClients,
+    roomSize: cfg.roomSize,
+    hot: cfg.hotSenders,
+  };
+  let projectPop: Population | null = null;
+  const dataDir = join(tmp, 'stack');
+  if (
+    systems.some((s) => s.startsWith('project')) &&
+    !existsSync(join(ROOT, 'dist', 'apps', 'gateway', 'src', 'main.js'))
+  )
+    throw new Error('the project is not built: run `npm run build:server` first (npm run bench does)');
+
+  let stack: ProcessStack | null = null;
+  for (const name of systems) {
+    if (stopRequested()) return;
+    const [kind, n] = name.split('-') as ['project' | 'baseline', string];
+    const processes = Number(n);
+    log(`${name}: starting`);
+    let sys: System | null = null;
+    try {
+      if (kind === 'baseline') {
+        sys = await startBaseline({
+          processes,
+          redisUrl,
+          redisPrefix: `${redisPrefix}-${name}`,
+          nodeOptions,
+          probeDir,
+        });
+        const running = sys;
+        cleanups.push({ name, run: () => running.stop() });
+      } else {
+        if (!stack) {
+          const started = await startProject({
+            gateways: processes,
+            databaseUrl,
+            redisUrl,
+            redisPrefix: `${redisPrefix}-project`,
+            dataDir,
+            distDir: join(ROOT, 'dist'),
+            nodeOptions,
+            probeDir,
+            log: (l) => log(`  ${l}`),
+          });
+          stack = started;
+          cleanups.push({ name: 'project stack', run: () => started.stop() });
+        }
+        while (stack.gateways.length < processes) await stack.addGateway();
+        result.serviceLogs = watchLogs(stack);
+        sys = projectSystem(stack);
+      }
+      const running = sys;
+      for (const s of running.servers) trackedPids.add(s.pid);
+      for (const p of running.otherPids) trackedPids.add(p);
+      for (const u of running.urls) assertLoopback(u);
+
+      let population: Population;
+      const sr: SystemResult = {
+        name,
+        kind,
+        processes,
+        pids: { servers: running.servers.map((s) => s.pid), other: running.otherPids },
+      };
+      result.systems[name] = sr;
+      if (kind === 'project') {
+        if (!projectPop) {
+          const t0 = performance.now();
+          log(`registering ${size.fanout + size.rooms + size.hot + 1} users through POST /auth/register`);
+          const seed = async (reader: { id: string }, channelId: string) => {
+            if (!withHistory) return;
+            log(`seeding ${cfg.seedMessages.toLocaleString('en')} messages (alongside the registrations)`);
+            const s = await seedHistory(databaseUrl, channelId, reader.id, cfg.seedMessages);
+            result.seed = { messages: cfg.seedMessages, ...s };
+            log(`seeded in ${s.seconds.toFixed(1)} s (index ${s.indexSeconds.toFixed(1)} s)`);
+          };
+          projectPop = await projectPopulation(
+            stack!.auth.url,
+            running.urls[0],
+            size,
+            `b${Date.now().toString(36).slice(-5)}`,
+            log,
+            seed,
+          );
+          result.setup = {
+            users: size.fanout + size.rooms + size.hot + 1,
+            seconds: (performance.now() - t0) / 1000,
+          };
+          log(`set-up done in ${result.setup.seconds.toFixed(1)} s`);
+        }
+        population = projectPop;
+      } else population = baselinePopulation(size);
+
+      await runScenarios(ctx, running, population, sr);
+      if (kind === 'project' && withHistory && result.seed && !result.history && population.reader) {
+        result.history = await historyScenario(ctx, running, population, databaseUrl);
+      }
+    } catch (err) {
+      log(`${name} failed: ${(err as Error).stack ?? String(err)}`);
+      const sr = (result.systems[name] ??= { name, kind, processes, pids: { servers: [], other: [] } });
+      sr.error = (err as Error).message;
+      if (!stopRequested()) await disconnectAll(ctx).catch(() => undefined);
+    } finally {
+      // The project stack stays up for project-2 (and is stopped by the clean-up at the end).
+      if (sys && kind === 'baseline') {
+        log(`${name}: stopping`);
+        const idx = cleanups.findIndex((c) => c.name === name);
+        if (idx >= 0) cleanups.splice(idx, 1);
+        await sys.stop().catch((err: unknown) => log(`${name} stop: ${(err as Error).message}`));
+      }
+    }
+  }
+}
+
+async function runScenarios(ctx: Ctx, sys: System, pop: Population, sr: SystemResult): Promise<void> {
+  const { cfg } = ctx;
+  // Memory, then many rooms on the same connections.
+  log(`${sys.name}: memory at 0 connections`);
+  const snapshotDir = heapSnapshotDir ?? undefined;
+  const points = [await memoryPoint(ctx, sys, 0, snapshotDir)];
+  const roomSpecs = pop.rooms.map((actor, i) => ({
+    actor,
+    channelId: pop.channels.rooms[Math.floor(i / cfg.roomSize)],
+  }));
+  const placements: Awaited<ReturnType<typeof connectActors>>['placements'] = [];
+  const connects = [];
+  for (const n of cfg.memorySteps.filter((s) => s > 0)) {
+    const { placements: p, result } = await connectActors(ctx, sys, roomSpecs.slice(placements.length, n));
+    placements.push(...p);
+    connects.push(result);
+    log(
+      `${sys.name}: ${result.connected}/${n - (placements.length - p.length)} connected in ${result.seconds.toFixed(1)} s` +
+        (result.failed ? ` (${JSON.stringify(result.errors)})` : ''),
+    );
+    const last = n === cfg.memorySteps[cfg.memorySteps.length - 1];
+    points.push(await memoryPoint(ctx, sys, n, last ? snapshotDir : undefined));
+  }
+  sr.memory = { points, connects };
+
+  log(`${sys.name}: many rooms (${pop.channels.rooms.length} channels of ${cfg.roomSize}, 1 msg/s each)`);
+  sr.manyRooms = await openLoop(
+    ctx,
+    sys,
+    roomSenders(pop, placements, cfg.roomSize, ctx.pool.size),
+    pop.channels.rooms.length,
+    cfg.roomSize,
+    cfg.warmMs,
+    cfg.roomMs,
+  );
+  logStep(sys, 'many rooms', sr.manyRooms);
+  await disconnectAll(ctx);
+
+  log(`${sys.name}: fan-out, ${cfg.fanoutClients} clients in one channel`);
+  const fan = await connectActors(
+    ctx,
+    sys,
+    pop.fanout.map((actor) => ({ actor, channelId: pop.channels.fanout })),
+  );
+  log(
+    `${sys.name}: ${fan.result.connected}/${cfg.fanoutClients} connected in ${fan.result.seconds.toFixed(1)} s, ` +
+      `${fan.result.presenceEvents} presence events`,
+  );
+  const senders = fanoutSenders(pop, fan.placements, cfg.fanoutSenders, ctx.pool.size);
+  // Unmeasured: JIT, pools and caches warm up at the lowest rate before the ramp.
+  await openLoop(ctx, sys, senders, cfg.rates[0], fan.result.connected, 0, cfg.warmMs * 2);
+  const steps: OpenLoopResult[] = [];
+  for (const rate of cfg.rates) {
+    const step = await openLoop(ctx, sys, senders, rate, fan.result.connected, cfg.warmMs, cfg.stepMs);
+    steps.push(step);
+    logStep(sys, `fan-out ${rate}/s`, step);
+    if (step.latency.p99 > cfg.stopAboveMs || step.deliveryRatio < 0.9) {
+      log(`${sys.name}: saturated at ${rate}/s, not stepping higher`);
+      break;
+    }
+  }
+  sr.fanout = {
+    clients: cfg.fanoutClients,
+    connect: fan.result,
+    steps,
+    sustainableRate: sustainableRate(steps, 100, sys.kind === 'project'),
+  };
+  await disconnectAll(ctx);
+
+  log(`${sys.name}: hot channel, ${cfg.hotSenders} senders × ${cfg.hotWindow} in flight`);
+  const hot = await connectActors(
+    ctx,
+    sys,
+    pop.hot.map((actor) => ({ actor, channelId: pop.channels.hot })),
+  );
+  const before = sys.kind === 'project' ? await seqCheck(ctx, [pop.channels.hot]) : null;
+  const run = await closedLoop(
+    ctx,
+    sys,
+    hot.placements.map((at) => ({ at, channelId: pop.channels.hot })),
+    cfg.hotWindow,
+    cfg.hotMs,
+  );
+  await disconnectAll(ctx);
+  sr.hot = { ...run, seqs: null };
+  if (sys.kind === 'project') {
+    const after = await seqCheck(ctx, [pop.channels.hot]);
+    sr.hot.seqs = { ...after, persistedInRun: after.messages - (before?.messages ?? 0) };
+    sr.seqs = await seqCheck(ctx, [pop.channels.fanout, pop.channels.hot, ...pop.channels.rooms]);
+  }
+  log(
+    `${sys.name}: hot channel ${run.ackedPerSecond.toFixed(0)} acked/s, ack p99 ${run.ack.p99.toFixed(1)} ms` +
+      (sr.hot.seqs ? `, gap-free ${sr.hot.seqs.gapFree}` : '') +
+      (Object.keys(run.errors).length ? `, errors ${JSON.stringify(run.errors)}` : ''),
+  );
+}
+
+function logStep(sys: System, what: string, s: OpenLoopResult): void {
+  const cpu = Object.entries(s.cpu)
+    .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+    .join(', ');
+  log(
+    `${sys.name}: ${what}: p50 ${s.latency.p50.toFixed(1)} p99 ${s.latency.p99.toFixed(1)} max ${s.latency.max.toFixed(0)} ms, ` +
+      `delivery ${s.deliveryRatio.toFixed(4)}, ${s.deliveredPerSecond.toFixed(0)}/s, ack p99 ${s.ack.p99.toFixed(1)} ms` +
+      (Object.keys(s.errors).length ? `, errors ${JSON.stringify(s.errors)}` : '') +
+      ` | cpu ${cpu}`,
+  );
+}
+
+/** Gap-free seqs: in every channel, the rows are exactly 1..last_seq. */
+async function seqCheck(ctx: Ctx, channelIds: string[]) {
+  const { rows } = await ctx.db!.query<{
+    id: string;
+    last_seq: string;
+    n: string;
+    lo: string | null;
+    hi: string | null;
+  }>(
+    `SELECT c.id, c.last_seq, count(m.seq) AS n, min(m.seq) AS lo, max(m.seq) AS hi
+       FROM channels c LEFT JOIN messages m ON m.channel_id = c.id
+      WHERE c.id = ANY($1::uuid[]) GROUP BY c.id, c.last_seq`,
+    [channelIds],
+  );
+  const problems = rows
+    .filter((r) => {
+      const n = Number(r.n);
+      return n !== Number(r.last_seq) || (n > 0 && (Number(r.lo) !== 1 || Number(r.hi) !== n));
+    })
+    .map((r) => ({ channelId: r.id, lastSeq: Number(r.last_seq), rows: Number(r.n), min: r.lo, max: r.hi }));
+  return {
+    channels: rows.length,
+    messages: rows.reduce((a, r) => a + Number(r.n), 0),
+    gapFree: problems.length === 0,
+    problems: problems.slice(0, 10),
+  };
+}
+
+async function historyScenario(ctx: Ctx, sys: System, pop: Population, databaseUrl: string) {
+  const { cfg } = ctx;
+  const reader = pop.reader!;
+  const channel = pop.channels.history!;
+  const base = sys.urls[0];
+  const n = cfg.seedMessages;
+  const rand = (lo: number, hi: number) => lo + Math.floor(Math.random() * (hi - lo + 1));
+  const req = (path: string) => ({ url: `${base}${path}`, token: reader.token });
+  log(`${sys.name}: history and search over ${n.toLocaleString('en')} messages`);
+  // A word drawn uniformly from the 2,000-word vocabulary (most are rare); w0–w2 are the commonest.
+  const out = {
+    messages: n,
+    newestPage: await httpLatency(
+      ctx,
+      Array.from({ length: Math.ceil(cfg.historyRequests / 2) }, () => req(`/channels/${channel}/messages`)),
+    ),
+    deepPage: await httpLatency(
+      ctx,
+      Array.from({ length: Math.ceil(cfg.historyRequests / 2) }, () =>
+        req(`/channels/${channel}/messages?before=${rand(52, n)}&limit=50`),
+      ),
+    ),
+    search: await httpLatency(
+      ctx,
+      Array.from({ length: cfg.searchRequests }, () => req(`/search?q=w${rand(0, 1999)}`)),
+    ),
+    searchCommon: await httpLatency(
+      ctx,
+      Array.from({ length: Math.ceil(cfg.searchRequests / 4) }, () => req(`/search?q=w${rand(0, 2)}`)),
+    ),
+    explain: await explainQueries(databaseUrl, channel, reader.id, n),
+  };
+  for (const [k, v] of [
+    ['history newest page', out.newestPage],
+    ['history deep page', out.deepPage],
+    ['search', out.search],
+    ['search commonest words', out.searchCommon],
+  ] as const)
+    log(
+      `${sys.name}: ${k}: p50 ${v.latency.p50.toFixed(1)} p99 ${v.latency.p99.toFixed(1)} ms ${JSON.stringify(v.statuses)}`,
+    );
+  return out;
+}
+
+/**
+ * EXPLAIN ANALYZE of the queries behind the history page and search (the SQL of
+ * apps/gateway/src/messages/message.reader.ts, copied: it may drift from it), for the diagnosis.
+ */
+async function explainQueries(databaseUrl: string, channelId: string, userId: string, n: number) {
+  const db = new Client({ connectionString: databaseUrl });
+  await db.connect();
+  const select = `SELECT m.id, m.channel_id, m.seq, m.author_id, u.username AS author_username, m.body, m.client_id,
+         m.created_at, m.edited_at, m.deleted_at FROM messages m JOIN users u ON u.id = m.author_id`;
+  const plans: Record<string, string[]> = {};
+  const queries: Record<string, [string, unknown[]]> = {
+    deepPage: [
+      `${select} WHERE m.channel_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT 51`,
+      [channelId, Math.floor(n / 2)],
+    ],
+    searchRare: [
+      `${select} WHERE m.search @@ websearch_to_tsquery('simple', $2) AND m.deleted_at IS NULL
+         AND m.channel_id IN (SELECT channel_id FROM memberships WHERE user_id = $1)
+         ORDER BY m.created_at DESC, m.seq DESC LIMIT 50`,
+      [userId, 'w1500'],
+    ],
+    searchCommon: [
+      `${select} WHERE m.search @@ websearch_to_tsquery('simple', $2) AND m.deleted_at IS NULL
+         AND m.channel_id IN (SELECT channel_id FROM memberships WHERE user_id = $1)
+         ORDER BY m.created_at DESC, m.seq DESC LIMIT 50`,
+      [userId, 'w0'],
+    ],
+  };
+  try {
+    for (const [name, [sql, params]] of Object.entries(queries)) {
+      const { rows } = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params);
+      plans[name] = rows.map((r) => r['QUERY PLAN']);
+    }
+  } finally {
+    await db.end();
+  }
+  return plans;
+}
+
+async function entry(): Promise<void> {
+  const startedAt = new Date().toISOString();
+  const result: RunResult = {
+    startedAt,
+    finishedAt: null,
+    machine: {
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      cores: cpus().length,
+      memoryBytes: totalmem(),
+      node: process.version,
+      kernel: release(),
+      loadAverageAtStart: loadavg(),
+      loadAverageAtEnd: null,
+    },
+    packages: {},
+    parameters: null,
+    systems: {},
+  };
+  const budgetMs =
+    Number(option('budget') ?? 0) * 1000 || (flag('quick') ? QUICK.budgetMs : DEFAULT.budgetMs);
+  let interrupted: string | null = null;
+  const finish = async (code: number) => {
+    result.finishedAt = new Date().toISOString();
+    result.machine.loadAverageAtEnd = loadavg();
+    if (interrupted) result.aborted = interrupted;
+    await cleanupAll();
+    try {
+      result.targets = evaluateTargets(result);
+      const table = renderTable(result);
+      const dir = join(ROOT, 'bench', 'results');
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, `${startedAt.replace(/[:.]/g, '-')}.json`);
+      writeFileSync(file, JSON.stringify(result, null, 2));
+      console.log(table);
+      console.log(`\nJSON: ${file}`);
+    } catch (err) {
+      console.error('could not write the results:', err);
+    }
+    process.exit(code);
+  };
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      for (const pid of trackedPids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+      process.exit(130);
+    }
+    stopping = true;
+    stopFlag = true;
+    interrupted = `interrupted by ${signal}`;
+    log(`${signal}: stopping everything (again to force)`);
+    void finish(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  // Whatever goes wrong, everything started is stopped; while stopping, the run's own work fails
+  // as its processes go away, which is expected.
+  const onCrash = (err: unknown) => {
+    if (stopping) return log(`(while stopping) ${(err as Error)?.message ?? String(err)}`);
+    stopping = true;
+    stopFlag = true;
+    log(`crashed: ${(err as Error)?.stack ?? String(err)}`);
+    result.error = (err as Error)?.message ?? String(err);
+    void finish(1);
+  };
+  process.on('uncaughtException', onCrash);
+  process.on('unhandledRejection', onCrash);
+  process.on('exit', () => {
+    for (const pid of trackedPids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  });
+  const budget = setTimeout(() => {
+    if (stopping) return;
+    stopping = true;
+    stopFlag = true;
+    interrupted = `time budget of ${budgetMs / 1000} s exceeded`;
+    log(interrupted);
+    void finish(3);
+  }, budgetMs);
+  try {
+    await main(result);
+    clearTimeout(budget);
+    if (!stopping) {
+      stopping = true;
+      await finish(0);
+    }
+  } catch (err) {
+    clearTimeout(budget);
+    log(`failed: ${(err as Error).stack ?? String(err)}`);
+    result.error = (err as Error).message;
+    if (!stopping) {
+      stopping = true;
+      await finish(1);
+    }
+  }
+}
+
+void entry();
