@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { Strategy as PassportStrategy } from 'passport';
 import { ExtractJwt, Strategy, type VerifiedCallback } from 'passport-jwt';
 import type { Request } from 'express';
@@ -26,7 +27,9 @@ export function createJwtStrategy(
       ignoreExpiration: false,
       secretOrKeyProvider: (_req: unknown, rawToken: string, done: (err: unknown, key?: string) => void) => {
         verifier.keyFor(rawToken).then(
-          (key) => done(null, key),
+          // passport-jwt hands the key straight to jsonwebtoken.verify, which takes a KeyObject;
+          // its typings only list string | Buffer.
+          (key: KeyObject) => done(null, key as unknown as string),
           (err: unknown) => done(err),
         );
       },
