@@ -1,0 +1,23 @@
+/** Browser end-to-end tests of the web client: `npm run test:browser` (builds dist/web first). */
+/* global require, module, __dirname */
+/* eslint-disable @typescript-eslint/no-require-imports -- a CommonJS file that jest loads as is */
+const { resolve } = require('node:path');
+const { pathsToModuleNameMapper } = require('ts-jest');
+const { compilerOptions } = require('../../../tsconfig.json');
+
+/** @type {import('jest').Config} */
+module.exports = {
+  rootDir: resolve(__dirname, '../../..'),
+  testEnvironment: 'node',
+  testRegex: 'apps/web/e2e/.*\\.e2e-spec\\.ts$',
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
+  moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/' }),
+  // A fresh database and s3rver per run, exactly as the server suites get them.
+  globalSetup: '<rootDir>/test/global-setup.ts',
+  globalTeardown: '<rootDir>/test/global-teardown.ts',
+  testTimeout: 120_000,
+  // One browser and one stack at a time: the suites are heavy and share nothing.
+  maxWorkers: 1,
+};

@@ -1,0 +1,132 @@
+import type { AuthResult, Channel, FileInfo, Member, Message, MessagePage, User } from '@chat/contracts';
+import { ApiError, errorFromResponse, networkError } from './errors';
+import { publicJson, type FetchLike, type Http } from './http';
+import type { TokenManager } from './tokens';
+
+const q = (params: Record<string, string | number | undefined>): string => {
+  const parts = Object.entries(params)
+    .filter(([, v]) => v !== undefined && v !== '')
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
+  return parts.length ? `?${parts.join('&')}` : '';
+};
+const id = encodeURIComponent;
+
+/** The auth endpoints that need no token. */
+export class AuthApi {
+  constructor(
+    private readonly base: string,
+    private readonly fetchImpl: FetchLike = (i, init) => fetch(i, init),
+  ) {}
+
+  register(username: string, password: string, email?: string): Promise<AuthResult> {
+    return publicJson(this.fetchImpl, this.base, '/auth/register', {
+      username,
+      password,
+      ...(email ? { email } : {}),
+    });
+  }
+
+  login(username: string, password: string): Promise<AuthResult> {
+    return publicJson(this.fetchImpl, this.base, '/auth/login', { username, password });
+  }
+
+  async logout(refreshToken: string): Promise<void> {
+    await publicJson(this.fetchImpl, this.base, '/auth/logout', { refreshToken });
+  }
+}
+
+/** Gateway REST and media calls of the contract (the socket carries the real-time part). */
+export class ChatApi {
+  constructor(
+    readonly http: Http,
+    private readonly tokens: TokenManager,
+  ) {}
+
+  me = () => this.http.json<User>('GET', '/auth/me');
+  searchUsers = (prefix: string) => this.http.json<User[]>('GET', `/users${q({ q: prefix })}`);
+
+  channels = () => this.http.json<Channel[]>('GET', '/channels');
+  publicChannels = (search?: string) =>
+    this.http.json<Channel[]>('GET', `/channels/public${q({ q: search })}`);
+  channel = (channelId: string) => this.http.json<Channel>('GET', `/channels/${id(channelId)}`);
+  createChannel = (name: string, kind: 'public' | 'private', topic?: string) =>
+    this.http.json<Channel>('POST', '/channels', { name, kind, ...(topic ? { topic } : {}) });
+  updateChannel = (channelId: string, patch: { name?: string; topic?: string }) =>
+    this.http.json<Channel>('PATCH', `/channels/${id(channelId)}`, patch);
+  join = (channelId: string) => this.http.json<Channel>('POST', `/channels/${id(channelId)}/join`);
+  leave = (channelId: string) => this.http.json<null>('POST', `/channels/${id(channelId)}/leave`);
+  members = (channelId: string) => this.http.json<Member[]>('GET', `/channels/${id(channelId)}/members`);
+  addMember = (channelId: string, userId: string) =>
+    this.http.json<Member>('POST', `/channels/${id(channelId)}/members`, { userId });
+  removeMember = (channelId: string, userId: string) =>
+    this.http.json<null>('DELETE', `/channels/${id(channelId)}/members/${id(userId)}`);
+  openDm = (userId: string) => this.http.json<Channel>('POST', '/dms', { userId });
+
+  history = (channelId: string, opts: { before?: number; after?: number; limit?: number } = {}) =>
+    this.http.json<MessagePage>('GET', `/channels/${id(channelId)}/messages${q(opts)}`);
+  markRead = (channelId: string, seq: number) =>
+    this.http.json<null>('POST', `/channels/${id(channelId)}/read`, { seq });
+  sendMessage = (channelId: string, body: string, clientId?: string, attachmentIds?: string[]) =>
+    this.http.json<Message>('POST', `/channels/${id(channelId)}/messages`, { body, clientId, attachmentIds });
+
+  fileBlob = (fileId: string, variant: 'inline' | 'thumb' | 'download', signal?: AbortSignal) =>
+    this.http.blob(`/files/${id(fileId)}${variant === 'download' ? '' : q({ [variant]: 1 })}`, signal);
+
+  /**
+   * POST /files as multipart (channelId first, then the file, so the server knows the channel
+   * before the bytes stream in), with upload progress. XMLHttpRequest because fetch still has no
+   * upload progress events. A 401 gets one refresh and one retry, like every other call.
+   */
+  upload(
+    channelId: string,
+    file: File,
+    onProgress: (loaded: number, total: number) => void,
+  ): { done: Promise<FileInfo>; abort: () => void } {
+    let xhr: XMLHttpRequest | null = null;
+    let aborted = false;
+    const once = (token: string) =>
+      new Promise<{ status: number; body: unknown; retryAfter: string | null }>((resolve, reject) => {
+        const req = new XMLHttpRequest();
+        xhr = req;
+        req.open('POST', `${this.http.origin}/files`);
+        req.setRequestHeader('authorization', `Bearer ${token}`);
+        req.setRequestHeader('accept', 'application/json');
+        req.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
+        req.onload = () => {
+          let body: unknown = null;
+          try {
+            body = req.responseText ? JSON.parse(req.responseText) : null;
+          } catch {
+            body = null;
+          }
+          resolve({ status: req.status, body, retryAfter: req.getResponseHeader('retry-after') });
+        };
+        req.onerror = () => reject(networkError('The upload was interrupted'));
+        req.onabort = () => reject(new ApiError('VALIDATION', 'Upload cancelled'));
+        const form = new FormData();
+        form.append('channelId', channelId);
+        form.append('file', file, file.name);
+        req.send(form);
+      });
+    const done = (async () => {
+      let token = await this.tokens.getAccessToken();
+      for (let attempt = 0; ; attempt++) {
+        if (aborted) throw new ApiError('VALIDATION', 'Upload cancelled');
+        const r = await once(token);
+        if (r.status === 401 && attempt === 0) {
+          token = await this.tokens.tokenAfterUnauthorized(token);
+          continue;
+        }
+        if (r.status < 200 || r.status >= 300) throw errorFromResponse(r.status, r.body, r.retryAfter);
+        return r.body as FileInfo;
+      }
+    })();
+    return {
+      done,
+      abort: () => {
+        aborted = true;
+        xhr?.abort();
+      },
+    };
+  }
+}

@@ -1,0 +1,47 @@
+import type {
+  Channel,
+  Member,
+  Message,
+  MessagePage,
+  SendMessagePayload,
+  ServerToClientEvents,
+  User,
+} from '@chat/contracts';
+
+/** The pushes about chat state the store handles; `session:ended` belongs to the connection. */
+export type ChatEvents = Omit<ServerToClientEvents, 'session:ended'>;
+
+export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline';
+
+/** The socket commands the store uses (implemented by realtime/connection.ts, faked in tests). */
+export interface RealtimePort {
+  readonly connected: boolean;
+  send(payload: SendMessagePayload): Promise<Message>;
+  edit(messageId: string, body: string): Promise<Message>;
+  remove(messageId: string): Promise<void>;
+  sync(
+    channelId: string,
+    afterSeq: number,
+    limit?: number,
+  ): Promise<{ messages: Message[]; hasMore: boolean }>;
+  read(channelId: string, seq: number): Promise<void>;
+  typing(channelId: string, typing: boolean): void;
+}
+
+/** The REST calls the store uses (implemented by api/chat-api.ts, faked in tests). */
+export interface RestPort {
+  channels(): Promise<Channel[]>;
+  publicChannels(search?: string): Promise<Channel[]>;
+  createChannel(name: string, kind: 'public' | 'private', topic?: string): Promise<Channel>;
+  join(channelId: string): Promise<Channel>;
+  leave(channelId: string): Promise<unknown>;
+  members(channelId: string): Promise<Member[]>;
+  addMember(channelId: string, userId: string): Promise<Member>;
+  removeMember(channelId: string, userId: string): Promise<unknown>;
+  openDm(userId: string): Promise<Channel>;
+  searchUsers(prefix: string): Promise<User[]>;
+  history(
+    channelId: string,
+    opts?: { before?: number; after?: number; limit?: number },
+  ): Promise<MessagePage>;
+}

@@ -1,0 +1,369 @@
+import type { Channel, Message, SendMessagePayload } from '@chat/contracts';
+import { ApiError } from '../api/errors';
+import { alice, bob, channel, deferred, member, msg, range } from '../testing/fixtures';
+import { forChannel } from './outbox';
+import type { RealtimePort, RestPort } from './ports';
+import { ChatStore } from './store';
+
+/**
+ * A fake server holding one channel's messages: REST history pages and channel:sync answer from
+ * it; message:send stores with clientId idempotency, like the real one.
+ */
+function fakeServer(initial: Message[] = []) {
+  const messages = [...initial];
+  const synced: number[] = [];
+  const sent: SendMessagePayload[] = [];
+  let connected = true;
+  const channels: Channel[] = [
+    channel({ id: 'c1', lastSeq: initial.length }),
+    channel({ id: 'c2', name: 'random' }),
+  ];
+  const add = (m: Message) => {
+    messages.push(m);
+    channels[0] = { ...channels[0], lastSeq: m.seq };
+    return m;
+  };
+  const rest: RestPort = {
+    channels: () => Promise.resolve(channels.map((c) => ({ ...c }))),
+    publicChannels: () => Promise.resolve([]),
+    createChannel: () => Promise.reject(new Error('unused')),
+    join: () => Promise.reject(new Error('unused')),
+    leave: () => Promise.resolve(null),
+    members: () => Promise.resolve([member(alice, { role: 'owner' }), member(bob, { online: true })]),
+    addMember: () => Promise.reject(new Error('unused')),
+    removeMember: () => Promise.resolve(null),
+    openDm: () => Promise.reject(new Error('unused')),
+    searchUsers: () => Promise.resolve([]),
+    history: (channelId, opts = {}) => {
+      const limit = opts.limit ?? 50;
+      let list = messages.filter((m) => m.channelId === channelId);
+      if (opts.before) list = list.filter((m) => m.seq < opts.before!);
+      const page = list.slice(-limit);
+      return Promise.resolve({ messages: page, hasMore: list.length > page.length });
+    },
+  };
+  const rt: RealtimePort & { typingSent: [string, boolean][]; reads: [string, number][] } = {
+    get connected() {
+      return connected;
+    },
+    typingSent: [],
+    reads: [],
+    send: (p) => {
+      sent.push(p);
+      if (!connected) return Promise.reject(new ApiError('UNAVAILABLE', 'Not connected'));
+      const dup = messages.find((m) => m.clientId === p.clientId && m.author.id === alice.id);
+      if (dup) return Promise.resolve(dup);
+      return Promise.resolve(
+        add(
+          msg(messages.length + 1, {
+            body: p.body,
+            clientId: p.clientId ?? null,
+            author: { id: alice.id, username: 'alice' },
+          }),
+        ),
+      );
+    },
+    edit: (id, body) => {
+      const m = messages.find((x) => x.id === id)!;
+      return Promise.resolve({ ...m, body, editedAt: new Date().toISOString() });
+    },
+    remove: () => Promise.resolve(),
+    sync: (channelId, afterSeq, limit = 100) => {
+      synced.push(afterSeq);
+      const list = messages.filter((m) => m.channelId === channelId && m.seq > afterSeq);
+      return Promise.resolve({ messages: list.slice(0, limit), hasMore: list.length > limit });
+    },
+    read: (channelId, seq) => {
+      rt.reads.push([channelId, seq]);
+      return Promise.resolve();
+    },
+    typing: (c, t) => rt.typingSent.push([c, t]),
+  };
+  return {
+    rest,
+    rt,
+    messages,
+    synced,
+    sent,
+    add,
+    setConnected: (v: boolean) => (connected = v),
+  };
+}
+
+function makeStore(server: ReturnType<typeof fakeServer>, opts: { visible?: boolean } = {}) {
+  let saved: unknown = null;
+  const store = new ChatStore({
+    me: alice,
+    rest: server.rest,
+    rt: server.rt,
+    isVisible: () => opts.visible ?? true,
+    outboxStorage: { load: () => [], save: (b) => (saved = b) },
+  });
+  return { store, saved: () => saved };
+}
+
+const seqsOf = (store: ChatStore, id = 'c1') => store.getState().timelines[id]?.messages.map((m) => m.seq);
+
+describe('conversation state', () => {
+  it('opens a channel on its newest page, and loads older pages on demand', async () => {
+    const server = fakeServer(range(1, 120));
+    const { store } = makeStore(server);
+    await store.loadChannels();
+    await store.select('c1');
+    expect(seqsOf(store)).toEqual(range(71, 120).map((m) => m.seq));
+    expect(store.getState().timelines.c1.hasOlder).toBe(true);
+    await store.loadOlder('c1');
+    await store.loadOlder('c1');
+    expect(seqsOf(store)).toEqual(range(1, 120).map((m) => m.seq));
+    expect(store.getState().timelines.c1.hasOlder).toBe(false);
+  });
+
+  it('does not lose a push that arrives while the first page is loading', async () => {
+    const server = fakeServer(range(1, 3));
+    const gate = deferred<void>();
+    const history = server.rest.history;
+    server.rest.history = async (...args) => {
+      const page = await history(...args);
+      await gate.promise;
+      return page;
+    };
+    const { store } = makeStore(server);
+    await store.loadChannels();
+    const opening = store.select('c1');
+    await Promise.resolve();
+    store.events['message:new'](server.add(msg(4)));
+    gate.resolve();
+    await opening;
+    expect(seqsOf(store)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('catches up from the last seq after a reconnect: no gaps, no duplicates', async () => {
+    const server = fakeServer(range(1, 5));
+    const { store } = makeStore(server);
+    await store.loadChannels();
+    await store.select('c1');
+    // Offline while others write 6..8; the live push of 8 races the catch-up.
+    server.setConnected(false);
+    for (let s = 6; s <= 8; s++) server.add(msg(s));
+    server.setConnected(true);
+    store.events['message:new'](msg(8));
+    await store.onConnected();
+    expect(server.synced[0]).toBe(5);
+    expect(seqsOf(store)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('pages through a long catch-up', async () => {
+    const server = fakeServer(range(1, 5));
+    const { store } = makeStore(server);
+    await store.loadChannels();
+    await store.select('c1');
+    for (let s = 6; s <= 260; s++) server.add(msg(s));
+    await store.onConnected();
+    expect(server.synced).toEqual([5, 105, 205]);
+    expect(seqsOf(store)).toHaveLength(260);
+  });
+
+  it('notices a gap in live pushes and fills it', async () => {
+    const server = fakeServer(range(1, 5));
+    const { store } = makeStore(server);
+    await store.loadChannels();
+    await store.select('c1');
+    server.add(msg(6));
+    server.add(msg(7));
+    store.events['message:new'](server.add(msg(8))); // 6 and 7 never arrived
+    await store.catchUp('c1');
+    expect(server.synced).toContain(5);
+    expect(seqsOf(store)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('applies live edits and deletions', async () => {
+    const server = fakeServer(range(1, 3));
+    const { store } = makeStore(server);
+    await store.loadChannels();
+    await store.select('c1');
+    store.events['message:updated']({ ...msg(2), body: 'edited', editedAt: '2025-02-01T00:00:00.000Z' });
+    store.events['message:deleted']({ id: msg(3).id, channelId: 'c1', seq: 3 });
+    const [, two, three] = store.getState().timelines.c1.messages;
+    expect(two).toMatchObject({ body: 'edited' });
+    expect(three).toMatchObject({ deleted: true, body: '' });
+  });
+});
+
+describe('sending and the offline queue', () => {
+  it('shows a message as pending while offline and sends it once when back', async () => {
+    const server = fakeServer(range(1, 2));
+    const { store, saved } = makeStore(server);
+    await store.loadChannels();
+    await store.select('c1');
+    server.setConnected(false);
+    store.send('c1', '  hello from the train  ');
+    await store.flush();
+    const pending = forChannel(store.getState().outbox, 'c1');
+    expect(pending).toHaveLength(1);
+    expect(pending[0]).toMatchObject({ body: 'hello from the train', status: 'queued' });
+    expect(saved()).toHaveLength(1); // survives a reload
+    const clientId = pending[0].clientId;
+
+    server.setConnected(true);
+    // The server also pushes our message to us; the ack and the push must not make two.
+    const push = server.rt.send;
+    server.rt.send = async (p) => {
+      const m = await push(p);
+      store.events['message:new'](m);
+      return m;
+    };
+    await store.onConnected();
+    expect(store.getState().outbox).toEqual([]);
+    const mine = store.getState().timelines.c1.messages.filter((m) => m.clientId === clientId);
+    expect(mine).toHaveLength(1);
+    expect(mine[0].body).toBe('hello from the train');
+  });
+
+  it('keeps the order messages were written in', async () => {
+    const server = fakeServer();
+    const { store } = makeStore(server);
+    await store.loadChannels();
+    await store.select('c1');
+    server.setConnected(false);
+    store.send('c1', 'one');
+    store.send('c1', 'two');
+    store.send('c1', 'three');
+    server.setConnected(true);
+    await store.onConnected();
+    expect(store.getState().timelines.c1.messages.map((m) => m.body)).toEqual(['one', 'two', 'three']);
+  });
+
+  it('resends with the same clientId after a lost ack, so nothing is doubled', async () => {
+    const server = fakeServer();
+    const { store } = makeStore(server);
+    await store.loadChannels();
+    await store.select('c1');
+    const send = server.rt.send;
+    let first = true;
+    server.rt.send = async (p) => {
+      const m = await send(p); // stored on the server...
+      if (first) {
+        first = false;
+        throw new ApiError('UNAVAILABLE', 'The server did not answer in time'); // ...but the ack was lost
+      }
+      return m;
+    };
+    store.send('c1', 'only once');
+    await store.flush();
+    expect(store.getState().outbox[0]).toMatchObject({ status: 'queued' });
+    await store.flush();
+    expect(server.sent.map((p) => p.clientId)).toEqual([server.sent[0].clientId, server.sent[0].clientId]);
+    expect(server.messages.filter((m) => m.body === 'only once')).toHaveLength(1);
+    expect(store.getState().timelines.c1.messages.filter((m) => m.body === 'only once')).toHaveLength(1);
+  });
+
+  it('keeps a refused message for the user to retry or discard', async () => {
+    const server = fakeServer();
+    const { store } = makeStore(server);
+    await store.loadChannels();
+    server.rt.send = () => Promise.reject(new ApiError('FORBIDDEN', 'You are not a member of this channel'));
+    store.send('c1', 'hi');
+    await store.flush();
+    expect(store.getState().outbox[0]).toMatchObject({
+      status: 'failed',
+      error: 'You are not a member of this channel',
+    });
+    store.discard(store.getState().outbox[0].clientId);
+    expect(store.getState().outbox).toEqual([]);
+  });
+
+  it('sends typing true while typing and false on send', async () => {
+    const server = fakeServer();
+    const { store } = makeStore(server);
+    await store.loadChannels();
+    store.typingSender.input('c1');
+    store.send('c1', 'done');
+    expect(server.rt.typingSent).toEqual([
+      ['c1', true],
+      ['c1', false],
+    ]);
+  });
+});
+
+describe('unread counts and presence', () => {
+  it('counts pushes in other channels and marks the open one read', async () => {
+    const server = fakeServer(range(1, 2));
+    const { store } = makeStore(server);
+    await store.loadChannels();
+    await store.select('c1');
+    store.events['message:new'](msg(1, { channelId: 'c2', id: 'x1' }));
+    store.events['message:new'](msg(1, { channelId: 'c2', id: 'x1' }));
+    store.events['message:new'](server.add(msg(3)));
+    const byId = Object.fromEntries(store.getState().channels.map((c) => [c.id, c.unreadCount]));
+    expect(byId).toEqual({ c1: 0, c2: 1 });
+    expect(server.rt.reads.at(-1)).toEqual(['c1', 3]);
+  });
+
+  it('does not mark read while the tab is hidden', async () => {
+    const server = fakeServer(range(1, 2));
+    const { store } = makeStore(server, { visible: false });
+    await store.loadChannels();
+    await store.select('c1');
+    store.events['message:new'](server.add(msg(3)));
+    expect(store.getState().channels.find((c) => c.id === 'c1')?.unreadCount).toBe(1);
+    expect(server.rt.reads).toEqual([]);
+  });
+
+  it('follows presence events over the member list', async () => {
+    const server = fakeServer();
+    const { store } = makeStore(server);
+    await store.loadChannels();
+    await store.select('c1');
+    expect(store.getState().presence[bob.id]).toBe(true);
+    store.events.presence({ userId: bob.id, username: 'bob', online: false });
+    expect(store.getState().presence[bob.id]).toBe(false);
+  });
+
+  it('keeps a channel joined while the channel list was being reloaded', async () => {
+    const server = fakeServer();
+    const { store } = makeStore(server);
+    await store.loadChannels();
+    const gate = deferred<void>();
+    const list = server.rest.channels;
+    server.rest.channels = async () => {
+      const answer = await list();
+      await gate.promise;
+      return answer;
+    };
+    const reload = store.loadChannels();
+    await store.adopt(channel({ id: 'c3', name: 'new-one' }));
+    store.events['channel:left']({ channelId: 'c2' });
+    gate.resolve();
+    await reload;
+    expect(
+      store
+        .getState()
+        .channels.map((c) => c.id)
+        .sort(),
+    ).toEqual(['c1', 'c3']);
+    expect(store.getState().activeId).toBe('c3');
+  });
+
+  it('asks the channel list before dropping a channel whose history answered NOT_FOUND', async () => {
+    const server = fakeServer(range(1, 2));
+    const { store } = makeStore(server);
+    await store.loadChannels();
+    server.rest.history = () => Promise.reject(new ApiError('NOT_FOUND', 'Channel not found', 404));
+    await store.select('c1');
+    await new Promise((r) => setTimeout(r, 0));
+    expect(store.getState().channels.map((c) => c.id)).toEqual(['c1', 'c2']);
+    expect(store.getState().activeId).toBe('c1');
+    expect(store.getState().historyError.c1).toBe('Channel not found');
+  });
+
+  it('drops a channel we were removed from', async () => {
+    const server = fakeServer(range(1, 2));
+    const { store } = makeStore(server);
+    await store.loadChannels();
+    await store.select('c1');
+    store.events['channel:left']({ channelId: 'c1' });
+    expect(store.getState().activeId).toBeNull();
+    expect(store.getState().channels.map((c) => c.id)).toEqual(['c2']);
+    expect(store.getState().toasts[0].text).toMatch(/no longer a member of #general/);
+  });
+});

@@ -1,0 +1,247 @@
+import { useCallback, useEffect, useRef, useState, type DragEvent } from 'react';
+import type { Channel, FileInfo } from '@chat/contracts';
+import { describeError } from '../api/errors';
+import { describeTyping, typingNames } from '../state/typing';
+import { checkFile } from '../util/files';
+import type { DialogName } from './ChatShell';
+import { Composer, type Upload } from './Composer';
+import { MessageList } from './MessageList';
+import { useChat, useRuntime } from './runtime';
+import { LockIcon } from './Sidebar';
+
+let uploadSeq = 0;
+
+export function Conversation({
+  channel,
+  onShowNav,
+  membersOpen,
+  onToggleMembers,
+  onDialog,
+}: {
+  channel: Channel | null;
+  onShowNav: () => void;
+  membersOpen: boolean;
+  onToggleMembers: () => void;
+  onDialog: (d: DialogName) => void;
+}) {
+  const connection = useChat((s) => s.connection);
+  const channelsLoaded = useChat((s) => s.channelsLoaded);
+
+  return (
+    <main
+      className="conversation"
+      aria-label={channel ? `Conversation: ${titleOf(channel)}` : 'Conversation'}
+    >
+      <header className="conv-head">
+        <button
+          type="button"
+          className="icon-btn only-phone"
+          aria-label="Open channel list"
+          onClick={onShowNav}
+        >
+          <MenuIcon />
+        </button>
+        {channel ? (
+          <>
+            <div className="conv-title">
+              <h1>
+                <span className="conv-kind" aria-hidden="true">
+                  {channel.kind === 'dm' ? '@' : channel.kind === 'private' ? <LockIcon /> : '#'}
+                </span>
+                {channel.name}
+              </h1>
+              {channel.topic && <p className="conv-topic">{channel.topic}</p>}
+            </div>
+            <button
+              type="button"
+              className="ghost small members-toggle"
+              aria-expanded={membersOpen}
+              aria-controls="members-panel"
+              onClick={onToggleMembers}
+            >
+              <PeopleIcon /> <span>{channel.memberCount}</span>
+              <span className="sr-only"> members</span>
+            </button>
+          </>
+        ) : (
+          <div className="conv-title">
+            <h1>Chat</h1>
+          </div>
+        )}
+      </header>
+      <ConnectionBanner state={connection} />
+      {channel ? (
+        <ChannelBody key={channel.id} channel={channel} />
+      ) : (
+        <div className="conv-empty">
+          {channelsLoaded ? (
+            <>
+              <h2>Welcome!</h2>
+              <p>Pick a conversation from the channel list, or</p>
+              <div className="row">
+                <button type="button" className="primary" onClick={() => onDialog('browse')}>
+                  Browse channels
+                </button>
+                <button type="button" className="secondary" onClick={() => onDialog('create')}>
+                  Create a channel
+                </button>
+                <button type="button" className="secondary" onClick={() => onDialog('dm')}>
+                  Message someone
+                </button>
+              </div>
+            </>
+          ) : (
+            <p className="muted">Loading…</p>
+          )}
+        </div>
+      )}
+    </main>
+  );
+}
+
+export const titleOf = (c: Channel) => (c.kind === 'dm' ? c.name : `#${c.name}`);
+
+function ConnectionBanner({ state }: { state: string }) {
+  // Shown only when something is wrong; "connecting" on first load is brief and says little.
+  const text =
+    state === 'offline'
+      ? 'You are offline. Messages you send now will be delivered when the connection is back.'
+      : state === 'reconnecting'
+        ? 'Connection lost. Reconnecting…'
+        : null;
+  return (
+    <div className={`conn-banner${text ? ` show ${state}` : ''}`} role="status" aria-live="polite">
+      {text}
+    </div>
+  );
+}
+
+/** Messages, typing line and composer of one channel (remounted per channel). */
+function ChannelBody({ channel }: { channel: Channel }) {
+  const { store, api } = useRuntime();
+  const typing = useChat((s) => s.typing);
+  const connection = useChat((s) => s.connection);
+  const [uploads, setUploads] = useState<Upload[]>([]);
+  const [dragging, setDragging] = useState(false);
+  const dragDepth = useRef(0);
+  const aborts = useRef(new Map<number, () => void>());
+
+  // Expire typists even when no event arrives (a closed tab never says "stopped").
+  const [, setTick] = useState(0);
+  const anyTyping = Object.keys(typing[channel.id] ?? {}).length > 0;
+  useEffect(() => {
+    if (!anyTyping) return;
+    const t = setInterval(() => {
+      setTick((n) => n + 1);
+      store.pruneTyping();
+    }, 1000);
+    return () => clearInterval(t);
+  }, [anyTyping, store]);
+  const typingText = describeTyping(typingNames(typing, channel.id, Date.now()));
+
+  // Uploads belong to this channel: leaving it cancels them.
+  useEffect(() => {
+    const map = aborts.current;
+    return () => {
+      for (const abort of map.values()) abort();
+      map.clear();
+    };
+  }, []);
+
+  const patch = (id: number, change: Partial<Upload>) =>
+    setUploads((list) => list.map((u) => (u.id === id ? { ...u, ...change } : u)));
+
+  const addFiles = useCallback(
+    (files: File[]) => {
+      for (const file of files) {
+        const id = ++uploadSeq;
+        const problem = checkFile(file);
+        const base: Upload = { id, name: file.name, size: file.size, loaded: 0, status: 'uploading' };
+        if (problem) {
+          setUploads((l) => [...l, { ...base, status: 'error', error: problem }]);
+          continue;
+        }
+        if (connection === 'offline') {
+          setUploads((l) => [...l, { ...base, status: 'error', error: `${file.name}: you are offline.` }]);
+          continue;
+        }
+        setUploads((l) => [...l, base]);
+        const job = api.upload(channel.id, file, (loaded) => patch(id, { loaded }));
+        aborts.current.set(id, job.abort);
+        job.done.then(
+          (info: FileInfo) => patch(id, { status: 'done', loaded: file.size, info }),
+          (err: unknown) => patch(id, { status: 'error', error: `${file.name}: ${describeError(err)}` }),
+        );
+        void job.done.finally(() => aborts.current.delete(id)).catch(() => undefined);
+      }
+    },
+    [api, channel.id, connection],
+  );
+
+  const removeUpload = (id: number) => {
+    aborts.current.get(id)?.();
+    aborts.current.delete(id);
+    setUploads((l) => l.filter((u) => u.id !== id));
+  };
+
+  const hasFiles = (e: DragEvent) => Array.from(e.dataTransfer.types).includes('Files');
+
+  return (
+    <div
+      className="conv-body"
+      onDragEnter={(e) => {
+        if (!hasFiles(e)) return;
+        e.preventDefault();
+        dragDepth.current++;
+        setDragging(true);
+      }}
+      onDragOver={(e) => {
+        if (!hasFiles(e)) return;
+        e.preventDefault();
+        e.dataTransfer.dropEffect = 'copy';
+      }}
+      onDragLeave={() => {
+        dragDepth.current = Math.max(0, dragDepth.current - 1);
+        if (dragDepth.current === 0) setDragging(false);
+      }}
+      onDrop={(e) => {
+        if (!hasFiles(e)) return;
+        e.preventDefault();
+        dragDepth.current = 0;
+        setDragging(false);
+        addFiles(Array.from(e.dataTransfer.files));
+      }}
+    >
+      <MessageList channel={channel} />
+      <div className="typing-line" aria-live="polite">
+        {typingText}
+      </div>
+      <Composer
+        channel={channel}
+        uploads={uploads}
+        onFiles={addFiles}
+        onRemoveUpload={removeUpload}
+        onSent={() => setUploads((l) => l.filter((u) => u.status === 'uploading'))}
+      />
+      {dragging && (
+        <div className="drop-overlay" aria-hidden="true">
+          <div>Drop files to share them in {titleOf(channel)}</div>
+        </div>
+      )}
+    </div>
+  );
+}
+
+const MenuIcon = () => (
+  <svg viewBox="0 0 20 20" width="20" height="20" aria-hidden="true">
+    <path d="M3 5h14M3 10h14M3 15h14" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
+  </svg>
+);
+const PeopleIcon = () => (
+  <svg viewBox="0 0 20 20" width="16" height="16" aria-hidden="true">
+    <circle cx="7" cy="7" r="3" fill="currentColor" />
+    <circle cx="14" cy="8" r="2.4" fill="currentColor" opacity=".7" />
+    <path d="M1.5 17c0-3 2.5-5 5.5-5s5.5 2 5.5 5z" fill="currentColor" />
+    <path d="M12 12.3c.6-.2 1.3-.3 2-.3 2.6 0 4.5 1.7 4.5 4.5h-5" fill="currentColor" opacity=".7" />
+  </svg>
+);
