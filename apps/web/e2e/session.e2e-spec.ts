@@ -87,10 +87,16 @@ run('the web client with short-lived tokens', () => {
     await shot(carol.page, '08-after-token-expiry');
   });
 
-  it('survives a reload with an expired access token in storage', async () => {
-    await sleep(6_000);
-    await dave.page.reload();
-    await visible(messages(dave.page).getByText('Still here after the token expired'));
-    await visible(dave.page.getByRole('status', { name: 'Connection: Connected' }));
+  it('comes back signed in after the access token expired while no tab was open', async () => {
+    // Closed between two refreshes: a page unloaded while POST /auth/refresh is in flight never
+    // sees the successor of the token it spent (see apps/web/README.md, "Sessions").
+    await dave.page.waitForResponse((r) => r.url().endsWith('/auth/refresh') && r.ok(), { timeout: 20_000 });
+    await dave.page.close();
+    await sleep(7_000);
+    const page = await dave.context.newPage();
+    await page.goto('/');
+    await visible(messages(page).getByText('Still here after the token expired'));
+    await visible(page.getByRole('status', { name: 'Connection: Connected' }));
+    expect(await page.getByRole('tab', { name: 'Sign in' }).count()).toBe(0);
   });
 });

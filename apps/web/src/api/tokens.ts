@@ -132,7 +132,8 @@ export class TokenManager {
   /** Renews the tokens; concurrent callers share one request. */
   refresh(): Promise<Session> {
     if (!this.inflight) {
-      const run = () => this.doRefresh();
+      const asked = this.session?.refreshToken;
+      const run = () => this.doRefresh(asked);
       const p = this.deps.withLock ? this.deps.withLock(run) : run();
       this.inflight = p.finally(() => {
         this.inflight = null;
@@ -147,7 +148,8 @@ export class TokenManager {
     this.listeners.clear();
   }
 
-  private async doRefresh(): Promise<Session> {
+  /** `asked`: the refresh token held when the refresh was requested. */
+  private async doRefresh(asked: string | undefined): Promise<Session> {
     const mine = this.session;
     if (!mine) throw new ApiError('UNAUTHORIZED', 'Not signed in', 401);
     // Another tab may have refreshed (or logged out) while we waited for the lock.
@@ -158,7 +160,8 @@ export class TokenManager {
       return stored;
     }
     const newest = stored.expiresAt >= mine.expiresAt ? stored : mine;
-    if (newest.refreshToken !== mine.refreshToken && this.now() < newest.expiresAt - refreshMargin(newest)) {
+    // Someone (another tab, or this one through a storage event) refreshed since we asked.
+    if (newest.refreshToken !== asked && this.now() < newest.expiresAt - refreshMargin(newest)) {
       this.set(newest, false);
       return newest;
     }

@@ -91,7 +91,8 @@ export class Realtime implements RealtimePort {
       if (this.stopped) return;
       this.setState(this.lostState());
       // The server ended the session (token expired, or banned): refresh, then connect again.
-      if (reason === 'io server disconnect') this.reauthenticate();
+      // Routine on every expiry, so it does not count towards the back-off.
+      if (reason === 'io server disconnect') this.later(0, () => this.refreshAndConnect());
     });
     socket.on('connect_error', (err) => {
       if (this.stopped) return;
@@ -232,7 +233,7 @@ export class Realtime implements RealtimePort {
     if (this.stopped) return;
     this.authFailures++;
     // Refreshed and still refused: something is off (clock skew, key rotation); slow down.
-    this.later(this.authFailures > 3 ? 30_000 : 0, () => this.refreshAndConnect());
+    this.later(this.authFailures > 3 ? 10_000 : 0, () => this.refreshAndConnect());
   }
 
   private refreshAndConnect(): void {

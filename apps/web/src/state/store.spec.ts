@@ -152,6 +152,25 @@ describe('conversation state', () => {
     expect(seqsOf(store)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
+  it('picks up edits and deletions made while disconnected', async () => {
+    const server = fakeServer(range(1, 3));
+    const { store } = makeStore(server);
+    await store.loadChannels();
+    await store.select('c1');
+    // While offline: message 2 edited, message 3 deleted (sync after seq 3 returns neither).
+    server.messages[1] = {
+      ...server.messages[1],
+      body: 'edited offline',
+      editedAt: '2025-03-01T00:00:00.000Z',
+    };
+    server.messages[2] = { ...server.messages[2], body: '', deleted: true };
+    await store.onConnected();
+    await new Promise((r) => setTimeout(r, 0));
+    const [, two, three] = store.getState().timelines.c1.messages;
+    expect(two.body).toBe('edited offline');
+    expect(three.deleted).toBe(true);
+  });
+
   it('pages through a long catch-up', async () => {
     const server = fakeServer(range(1, 5));
     const { store } = makeStore(server);

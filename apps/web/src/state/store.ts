@@ -89,6 +89,8 @@ export class ChatStore {
   private readonly catchingUp = new Map<string, Promise<void>>();
   private readonly catchUpAgain = new Set<string>();
   private readonly leaving = new Set<string>();
+  /** Channels whose held history may miss edits and deletions made while we were disconnected. */
+  private readonly stale = new Set<string>();
   private flushing: Promise<void> | null = null;
   private readTimer: unknown = null;
   private retryTimer: unknown = null;
@@ -221,7 +223,10 @@ export class ChatStore {
     this.typingSender.stop();
     this.set({ activeId: channelId });
     if (!channelId) return;
-    await Promise.all([this.ensureHistory(channelId), this.loadMembers(channelId).catch(() => undefined)]);
+    await Promise.all([
+      this.stale.has(channelId) ? this.refreshLatest(channelId) : this.ensureHistory(channelId),
+      this.loadMembers(channelId).catch(() => undefined),
+    ]);
     this.scheduleRead(channelId);
   }
 
@@ -445,8 +450,24 @@ export class ChatStore {
     // The open channel first: that is what the user is looking at.
     ids.sort((a, b) => (a === active ? -1 : b === active ? 1 : 0));
     for (const id of ids) await this.catchUp(id);
+    // channel:sync brings what is new, not edits and deletions of messages we already held:
+    // re-read the newest page of the open channel now, and of the others when next opened.
+    for (const id of ids) if (id !== active) this.stale.add(id);
+    if (active) void this.refreshLatest(active);
     if (active && this.state.members[active]) void this.loadMembers(active).catch(() => undefined);
     await this.flush();
+  }
+
+  /** Merges a fresh newest page (edits and deletions win over older copies, see timeline.newer). */
+  private async refreshLatest(channelId: string): Promise<void> {
+    this.stale.delete(channelId);
+    try {
+      const page = await this.deps.rest.history(channelId, { limit: PAGE });
+      const t = this.state.timelines[channelId];
+      if (t) this.setTimeline(channelId, tl.addMessages(t, page.messages));
+    } catch {
+      this.stale.add(channelId);
+    }
   }
 
   /**
