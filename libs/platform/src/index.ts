@@ -14,3 +14,4 @@ export * from './observability/metrics';
 export * from './observability/logging';
 export * from './platform.module';
 export * from './http/id-param';
+export * from './redis/rate-limiter';

@@ -38,7 +38,7 @@ export class AccountsService implements OnApplicationBootstrap {
   }
 
   async login(dto: LoginDto, ip: string): Promise<AuthResult> {
-    await this.throttle.assertLoginAllowed(dto.username, ip);
+    await this.throttle.beginLoginAttempt(dto.username, ip);
     const user = await this.db
       .getRepository(UserEntity)
       .createQueryBuilder('u')
@@ -46,12 +46,11 @@ export class AccountsService implements OnApplicationBootstrap {
       .getOne();
     const ok = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), dto.password);
     if (!user || !ok) {
-      await this.throttle.recordFailure(dto.username, ip);
       throw new AppError('UNAUTHORIZED', BAD_CREDENTIALS);
     }
     // A banned user learns nothing new from this: same answer as a wrong password.
     if (user.bannedAt) throw new AppError('UNAUTHORIZED', BAD_CREDENTIALS);
-    await this.throttle.recordSuccess(dto.username);
+    await this.throttle.loginSucceeded(dto.username, ip);
     return this.tokens.startSession(user);
   }
 

@@ -1,22 +1,8 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type Redis from 'ioredis';
-import {
-  RateLimiterMemory,
-  RateLimiterRedis,
-  RateLimiterRes,
-  type RateLimiterAbstract,
-} from 'rate-limiter-flexible';
-import { AppError, createRedis } from '@chat/platform';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { AppError, createRateLimiter, createRedis } from '@chat/platform';
 import { AUTH_CONFIG, type AuthConfig } from '../config';
-
-function limiter(
-  redis: Redis | undefined,
-  opts: { keyPrefix: string; points: number; duration: number },
-): RateLimiterAbstract {
-  return redis
-    ? new RateLimiterRedis({ storeClient: redis, ...opts, insuranceLimiter: new RateLimiterMemory(opts) })
-    : new RateLimiterMemory(opts);
-}
 
 function tooMany(retryMs: number): AppError {
   const seconds = Math.max(1, Math.ceil(retryMs / 1000));
@@ -40,40 +26,45 @@ export class LoginThrottle implements OnModuleDestroy {
     const { url, prefix } = config.redis;
     this.redis = url ? createRedis(url, 'auth-throttle') : undefined;
     const t = config.throttle;
-    this.perUser = limiter(this.redis, {
+    this.perUser = createRateLimiter(this.redis, {
       keyPrefix: `${prefix}:login:user`,
       points: t.maxFailuresPerUser,
       duration: t.windowSeconds,
     });
-    this.perIp = limiter(this.redis, {
+    this.perIp = createRateLimiter(this.redis, {
       keyPrefix: `${prefix}:login:ip`,
       points: t.maxFailuresPerIp,
       duration: t.windowSeconds,
     });
-    this.registrations = limiter(this.redis, {
+    this.registrations = createRateLimiter(this.redis, {
       keyPrefix: `${prefix}:register:ip`,
       points: t.registerPerIpPerHour,
       duration: 3600,
     });
   }
 
-  /** Refuses a login attempt once either counter is exhausted. */
-  async assertLoginAllowed(username: string, ip: string): Promise<void> {
-    const [u, i] = await Promise.all([this.perUser.get(username.toLowerCase()), this.perIp.get(ip)]);
-    for (const [res, max] of [
-      [u, this.perUser.points],
-      [i, this.perIp.points],
-    ] as const) {
-      if (res && res.consumedPoints >= max) throw tooMany(res.msBeforeNext);
+  /**
+   * Takes one attempt from both counters before the password is checked, so parallel guesses are
+   * counted as they arrive (reading first and counting after argon2 let a burst through).
+   * Refuses once either counter is exhausted.
+   */
+  async beginLoginAttempt(username: string, ip: string): Promise<void> {
+    const results = await Promise.allSettled([
+      this.perUser.consume(username.toLowerCase()),
+      this.perIp.consume(ip),
+    ]);
+    let retryMs = 0;
+    for (const r of results) {
+      if (r.status === 'fulfilled') continue;
+      if (!(r.reason instanceof RateLimiterRes)) throw r.reason;
+      retryMs = Math.max(retryMs, r.reason.msBeforeNext);
     }
+    if (retryMs > 0) throw tooMany(retryMs);
   }
 
-  async recordFailure(username: string, ip: string): Promise<void> {
-    await Promise.all([this.perUser.penalty(username.toLowerCase(), 1), this.perIp.penalty(ip, 1)]);
-  }
-
-  async recordSuccess(username: string): Promise<void> {
-    await this.perUser.delete(username.toLowerCase());
+  /** A successful login clears the user's failures and gives the address its attempt back. */
+  async loginSucceeded(username: string, ip: string): Promise<void> {
+    await Promise.all([this.perUser.delete(username.toLowerCase()), this.perIp.reward(ip, 1)]);
   }
 
   async consumeRegistration(ip: string): Promise<void> {

@@ -1,24 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type Redis from 'ioredis';
-import {
-  RateLimiterMemory,
-  RateLimiterRedis,
-  RateLimiterRes,
-  type RateLimiterAbstract,
-} from 'rate-limiter-flexible';
-import { AppError } from '@chat/platform';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { AppError, createRateLimiter } from '@chat/platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 import { GatewayRedis } from '../infra/gateway-redis';
-
-function limiter(
-  redis: Redis | null,
-  opts: { keyPrefix: string; points: number; duration: number },
-): RateLimiterAbstract {
-  return redis
-    ? // While Redis is unreachable each replica limits on its own rather than failing every call.
-      new RateLimiterRedis({ storeClient: redis, ...opts, insuranceLimiter: new RateLimiterMemory(opts) })
-    : new RateLimiterMemory(opts);
-}
 
 export function rateLimited(retryMs: number): AppError {
   const seconds = Math.max(1, Math.ceil(retryMs / 1000));
@@ -37,12 +21,12 @@ export class RateLimits {
   private readonly http: RateLimiterAbstract;
 
   constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig, redis: GatewayRedis) {
-    this.commands = limiter(redis.client, {
+    this.commands = createRateLimiter(redis.client, {
       keyPrefix: `${redis.prefix}:gateway:rl:cmd`,
       points: config.rateLimit.commandsPerSecond,
       duration: 1,
     });
-    this.http = limiter(redis.client, {
+    this.http = createRateLimiter(redis.client, {
       keyPrefix: `${redis.prefix}:gateway:rl:http`,
       points: config.rateLimit.httpPerMinute,
       duration: 60,

@@ -141,7 +141,9 @@ export class StorageService implements OnApplicationBootstrap, OnApplicationShut
 
   /**
    * Streams `body` into `key` (multipart above 5 MiB, so memory stays bounded whatever the size).
-   * A failing `body` aborts the upload and leaves no parts behind; its error is what rejects.
+   * A failing `body` aborts the upload and leaves no parts behind; its error is what rejects. When
+   * the store fails instead, lib-storage aborts the body too (an AbortError): then the store's
+   * failure is what counts (503 when it is down), not the abort it caused.
    */
   async upload(key: string, body: Readable, contentType: string): Promise<void> {
     const upload = new Upload({
@@ -154,7 +156,8 @@ export class StorageService implements OnApplicationBootstrap, OnApplicationShut
     try {
       await upload.done();
     } catch (err) {
-      if (body.errored) throw body.errored;
+      const own = body.errored;
+      if (own && own.name !== 'AbortError') throw own;
       throw this.failure(err, `upload ${key}`);
     }
   }

@@ -1,8 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet from 'helmet';
 import { json, urlencoded } from 'express';
 import { HttpErrorFilter } from './http-exception.filter';
+import { genRequestId } from './request-id';
 import { createValidationPipe } from './validation';
 
 export interface HttpAppOptions {
@@ -24,6 +26,10 @@ export function configureHttpApp(app: INestApplication, opts: HttpAppOptions): v
   http.disable?.('x-powered-by');
   // Behind the front door: trust one proxy hop for the client address used by rate limits.
   http.set?.('trust proxy', 1);
+  app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
+    genRequestId(req, res);
+    next();
+  });
   app.use(helmet({ crossOriginResourcePolicy: { policy: 'same-site' } }));
   app.enableCors({ origin: opts.corsOrigins, credentials: false, maxAge: 600 });
   app.use(json({ limit: opts.jsonLimit ?? '64kb' }));
