@@ -14,11 +14,17 @@ async function main(): Promise<void> {
       port: { type: 'string', default: process.env.PORT || '8080' },
     },
   });
+  const gateways = Number(values.gateways);
+  const port = Number(values.port);
+  if (!Number.isInteger(gateways) || gateways < 1)
+    throw new Error(`--gateways ${values.gateways}: want 1 or more`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port ${values.port}: not a port`);
   const dataDir = resolve(process.env.DATA_DIR || './data/stack');
   const webRoot = resolve(__dirname, '../web');
   const stack = await startProcessStack({
-    gateways: Number(values.gateways),
-    port: Number(values.port),
+    gateways,
+    port,
     dataDir,
     env: {
       DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/chat',

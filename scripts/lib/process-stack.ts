@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { get as httpGet } from 'node:http';
 import { join, resolve } from 'node:path';
 import { createDataSource } from '@chat/database';
 import { freePort, startS3rver, type Stoppable } from './embedded';
@@ -41,16 +42,24 @@ export interface ProcessStack {
   stop(): Promise<void>;
 }
 
+/** GET url's /readyz: its status, or 0 when nothing answers. No keep-alive: nothing is left open. */
+function readyz(url: string): Promise<number> {
+  return new Promise((done) => {
+    const req = httpGet(`${url}/readyz`, { agent: false, timeout: 2000 }, (res) => {
+      res.resume();
+      done(res.statusCode ?? 0);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => done(0));
+  });
+}
+
 async function waitReady(url: string, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${url}: process exited with ${child.exitCode}`);
-    try {
-      const res = await fetch(`${url}/readyz`);
-      if (res.ok) return;
-    } catch {
-      /* not listening yet */
-    }
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`${url}: process exited with ${child.exitCode ?? child.signalCode}`);
+    if ((await readyz(url)) === 200) return;
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`${url}: not ready after ${timeoutMs} ms`);
@@ -97,7 +106,11 @@ export async function startProcessStack(opts: ProcessStackOptions): Promise<Proc
     child.stderr?.on('data', (d: Buffer) => {
       stderrTail = (stderrTail + d.toString()).slice(-4000);
     });
-    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    const exited = new Promise<number | null>((done) => {
+      child.once('exit', (code) => done(code));
+      // Never started (no 'exit' follows); an 'error' without a listener would also crash us.
+      child.once('error', () => done(child.exitCode));
+    });
     const svc: ServiceProcess = {
       name,
       url: `http://127.0.0.1:${p}`,
@@ -140,6 +153,7 @@ export async function startProcessStack(opts: ProcessStackOptions): Promise<Proc
       addGateway: async () => {
         const g = await launch(`gateway-${gateways.length + 1}`, 'gateway', 'GATEWAY_PORT');
         gateways.push(g);
+        door.gateways.add(g.url);
         return g;
       },
       stop: async () => {
@@ -156,9 +170,15 @@ export async function startProcessStack(opts: ProcessStackOptions): Promise<Proc
   }
 }
 
+/** SIGTERM (a graceful drain) to every child still running, SIGKILL to any still there after 15 s. */
 async function stopAll(children: ServiceProcess[]): Promise<void> {
-  for (const c of children) if (c.child.exitCode === null) c.kill('SIGTERM');
-  const timeout = new Promise((r) => setTimeout(r, 15_000));
-  await Promise.race([Promise.all(children.map((c) => c.exited)), timeout]);
-  for (const c of children) if (c.child.exitCode === null) c.kill('SIGKILL');
+  const running = children.filter((c) => c.child.exitCode === null && c.child.signalCode === null);
+  for (const c of running) c.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((r) => (timer = setTimeout(r, 15_000)));
+  await Promise.race([Promise.all(running.map((c) => c.exited)), timeout]);
+  clearTimeout(timer);
+  const stuck = running.filter((c) => c.child.exitCode === null && c.child.signalCode === null);
+  for (const c of stuck) c.kill('SIGKILL');
+  await Promise.all(stuck.map((c) => c.exited));
 }

@@ -25,6 +25,24 @@ export function browserSuiteAvailable(): boolean {
   return false;
 }
 
+/** Debian's Chromium, headless, with nothing of its own on the network. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
+  });
+}
+
 export interface World {
   stack: LocalStack;
   browser: Browser;
@@ -42,20 +60,7 @@ export async function startWorld(env: NodeJS.ProcessEnv = {}): Promise<World> {
   });
   let browser: Browser;
   try {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
-    });
+    browser = await launchChromium();
   } catch (err) {
     await stack.stop();
     throw err;
