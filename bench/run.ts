@@ -5,6 +5,8 @@
  * bench/results/<timestamp>.json. See docs/scaling.md for what the figures mean.
  *
  * Options: --quick (small and short), --only=baseline-1,project-1,… (a subset of the systems),
+ * --scenarios=memory,fanout,hot (a subset of the scenarios; memory includes many rooms, which
+ * reuses its connections),
  * --no-history (skip the seeded history/search scenario), --profile (--cpu-prof for every server
  * process, written next to the results), --keep-db (leave the database for EXPLAIN afterwards),
  * --budget=<seconds> (the hard time limit of the whole run; default 900, --quick 300),
@@ -108,6 +110,11 @@ const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
 const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 
+const SCENARIOS = ['memory', 'fanout', 'hot'] as const;
+type ScenarioName = (typeof SCENARIOS)[number];
+const chosenScenarios = option('scenarios')?.split(',');
+const wanted = (name: ScenarioName) => !chosenScenarios || chosenScenarios.includes(name);
+
 const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 /** Everything started, stopped in reverse order on success, error, budget or Ctrl+C. */
@@ -154,6 +161,9 @@ async function main(result: RunResult): Promise<void> {
   const only = option('only')?.split(',') as SystemName[] | undefined;
   const systems = SYSTEMS.filter((s) => !only || only.includes(s));
   const withHistory = !flag('no-history');
+  const unknown = chosenScenarios?.filter((n) => !(SCENARIOS as readonly string[]).includes(n)) ?? [];
+  if (unknown.length)
+    throw new Error(`unknown scenarios ${unknown.join(', ')}; known: ${SCENARIOS.join(', ')}`);
   const pgAdminUrl = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
   const dbName = process.env.BENCH_DB ?? 'chat_bench';
@@ -271,10 +281,10 @@ async function main(result: RunResult): Promise<void> {
   };
 
   const size = {
-    fanout: cfg.fanoutClients,
-    rooms: cfg.roomClients,
+    fanout: wanted('fanout') ? cfg.fanoutClients : 0,
+    rooms: wanted('memory') ? cfg.roomClients : 0,
     roomSize: cfg.roomSize,
-    hot: cfg.hotSenders,
+    hot: wanted('hot') ? cfg.hotSenders : 0,
   };
   let projectPop: Population | null = null;
   const dataDir = join(tmp, 'stack');
@@ -385,8 +395,14 @@ async function main(result: RunResult): Promise<void> {
 }
 
 async function runScenarios(ctx: Ctx, sys: System, pop: Population, sr: SystemResult): Promise<void> {
+  if (wanted('memory')) await memoryAndRooms(ctx, sys, pop, sr);
+  if (wanted('fanout')) await fanoutScenario(ctx, sys, pop, sr);
+  if (wanted('hot')) await hotScenario(ctx, sys, pop, sr);
+}
+
+/** Memory at growing numbers of idle connections, then many rooms on the same connections. */
+async function memoryAndRooms(ctx: Ctx, sys: System, pop: Population, sr: SystemResult): Promise<void> {
   const { cfg } = ctx;
-  // Memory, then many rooms on the same connections.
   log(`${sys.name}: memory at 0 connections`);
   const snapshotDir = heapSnapshotDir ?? undefined;
   const points = [await memoryPoint(ctx, sys, 0, snapshotDir)];
@@ -421,7 +437,10 @@ async function runScenarios(ctx: Ctx, sys: System, pop: Population, sr: SystemRe
   );
   logStep(sys, 'many rooms', sr.manyRooms);
   await disconnectAll(ctx);
+}
 
+async function fanoutScenario(ctx: Ctx, sys: System, pop: Population, sr: SystemResult): Promise<void> {
+  const { cfg } = ctx;
   log(`${sys.name}: fan-out, ${cfg.fanoutClients} clients in one channel`);
   const fan = await connectActors(
     ctx,
@@ -452,7 +471,22 @@ async function runScenarios(ctx: Ctx, sys: System, pop: Population, sr: SystemRe
     sustainableRate: sustainableRate(steps, 100, sys.kind === 'project'),
   };
   await disconnectAll(ctx);
+  // A mass reconnect (a network blip): every client of the channel comes back at once.
+  const again = await connectActors(
+    ctx,
+    sys,
+    pop.fanout.map((actor) => ({ actor, channelId: pop.channels.fanout })),
+  );
+  sr.fanout.reconnect = again.result;
+  log(
+    `${sys.name}: ${again.result.connected}/${cfg.fanoutClients} reconnected in ${again.result.seconds.toFixed(1)} s, ` +
+      `${again.result.presenceEvents} presence events`,
+  );
+  await disconnectAll(ctx);
+}
 
+async function hotScenario(ctx: Ctx, sys: System, pop: Population, sr: SystemResult): Promise<void> {
+  const { cfg } = ctx;
   log(`${sys.name}: hot channel, ${cfg.hotSenders} senders × ${cfg.hotWindow} in flight`);
   const hot = await connectActors(
     ctx,
@@ -472,7 +506,10 @@ async function runScenarios(ctx: Ctx, sys: System, pop: Population, sr: SystemRe
   if (sys.kind === 'project') {
     const after = await seqCheck(ctx, [pop.channels.hot]);
     sr.hot.seqs = { ...after, persistedInRun: after.messages - (before?.messages ?? 0) };
-    sr.seqs = await seqCheck(ctx, [pop.channels.fanout, pop.channels.hot, ...pop.channels.rooms]);
+    sr.seqs = await seqCheck(
+      ctx,
+      [pop.channels.fanout, pop.channels.hot, ...pop.channels.rooms].filter(Boolean),
+    );
   }
   log(
     `${sys.name}: hot channel ${run.ackedPerSecond.toFixed(0)} acked/s, ack p99 ${run.ack.p99.toFixed(1)} ms` +

@@ -23,7 +23,14 @@ export interface SystemResult {
   error?: string;
   memory?: { points: MemoryPoint[]; connects: ConnectResult[] };
   manyRooms?: OpenLoopResult;
-  fanout?: { clients: number; connect: ConnectResult; steps: OpenLoopResult[]; sustainableRate: number };
+  fanout?: {
+    clients: number;
+    connect: ConnectResult;
+    steps: OpenLoopResult[];
+    sustainableRate: number;
+    /** Every client again right after they all disconnected (a mass reconnect). */
+    reconnect?: ConnectResult;
+  };
   hot?: ClosedLoopResult & { seqs: (SeqCheck & { persistedInRun: number }) | null };
   seqs?: SeqCheck;
 }
@@ -264,6 +271,14 @@ export function renderTable(r: RunResult): string {
     `fan-out: connect ${fanClients} clients (s) · presence events`,
     (s) => (s?.fanout ? `${fmt(s.fanout.connect.seconds)} · ${s.fanout.connect.presenceEvents}` : '—'),
     (s) => s?.fanout?.connect.seconds,
+  );
+  row(
+    `fan-out: all ${fanClients} clients reconnect at once (s) · presence events`,
+    (s) =>
+      s?.fanout?.reconnect
+        ? `${fmt(s.fanout.reconnect.seconds)} · ${s.fanout.reconnect.presenceEvents}`
+        : '—',
+    (s) => s?.fanout?.reconnect?.seconds,
   );
 
   const rooms = cfg ? `${cfg.roomClients / cfg.roomSize}×${cfg.roomSize}` : '';

@@ -147,7 +147,8 @@ export async function projectPopulation(
   const rooms = actors.slice(size.fanout, size.fanout + size.rooms);
   const hot = actors.slice(size.fanout + size.rooms);
 
-  const fanoutId = await create(fanout[0], `${tag}-fanout`);
+  // A scenario left out of the run (--scenarios) has no actors and no channel.
+  const fanoutId = fanout.length ? await create(fanout[0], `${tag}-fanout`) : '';
   await pool(fanout.slice(1), 16, (a) => join(a, fanoutId));
   const groups = Math.ceil(rooms.length / size.roomSize);
   const roomIds = await pool(
@@ -157,7 +158,7 @@ export async function projectPopulation(
   );
   const joiners = rooms.map((_, i) => i).filter((i) => i % size.roomSize !== 0);
   await pool(joiners, 16, (i) => join(rooms[i], roomIds[Math.floor(i / size.roomSize)]));
-  const hotId = await create(hot[0], `${tag}-hot`);
+  const hotId = hot.length ? await create(hot[0], `${tag}-hot`) : '';
   await pool(hot.slice(1), 16, (a) => join(a, hotId));
   const failed = await history;
   if (failed) throw failed;

@@ -28,6 +28,11 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
       /** How often each replica sweeps expired presence leases. */
       PRESENCE_SWEEP_MS: num({ default: 10_000 }),
       /**
+       * How long a user whose last socket closed stays online, in case it comes back: a connection
+       * blip, or a whole channel reconnecting at once, announces nothing.
+       */
+      PRESENCE_OFFLINE_GRACE_MS: num({ default: 2000 }),
+      /**
        * How long a replica waits for a missing earlier message before publishing it from the
        * database itself (a replica that crashed between commit and publish leaves such a gap).
        */
@@ -49,7 +54,11 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
     },
     rateLimit: { commandsPerSecond: e.COMMAND_RATE_PER_SECOND, httpPerMinute: e.HTTP_RATE_PER_MINUTE },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
-    presence: { leaseMs: e.PRESENCE_LEASE_MS, sweepMs: e.PRESENCE_SWEEP_MS },
+    presence: {
+      leaseMs: e.PRESENCE_LEASE_MS,
+      sweepMs: e.PRESENCE_SWEEP_MS,
+      offlineGraceMs: e.PRESENCE_OFFLINE_GRACE_MS,
+    },
     fanout: { gapRepairMs: e.FANOUT_GAP_REPAIR_MS },
   };
 }

@@ -7,6 +7,7 @@ import {
   newUser,
   send,
   setRoles,
+  sleep,
   startGateway,
   type TestSocket,
   type TestUser,
@@ -18,6 +19,7 @@ import {
  */
 describe('gateway channels', () => {
   const ADMIN_PASSWORD = 'admin-password-123';
+  const OFFLINE_GRACE_MS = 1500;
   let auth: Running & { jwksUrl: string };
   let gw: Running;
   let owner: TestUser;
@@ -44,7 +46,7 @@ describe('gateway channels', () => {
   beforeAll(async () => {
     const adminName = uniqueName('admin');
     auth = await startAuth({ REDIS_URL: '', ADMIN_USERNAME: adminName, ADMIN_PASSWORD });
-    gw = await startGateway(auth, { REDIS_URL: '' });
+    gw = await startGateway(auth, { REDIS_URL: '', PRESENCE_OFFLINE_GRACE_MS: String(OFFLINE_GRACE_MS) });
     [owner, member, outsider, moderator] = await Promise.all([
       newUser(auth.url, 'own'),
       newUser(auth.url, 'mem'),
@@ -313,15 +315,17 @@ describe('gateway channels', () => {
 
   describe('members', () => {
     it('lists members with their online state to members only', async () => {
-      const priv = await channel('private');
-      await add(owner, priv.id, member.id);
+      // Someone who never connected (others here closed sockets moments ago: still in their grace).
+      const offline = await newUser(auth.url, 'off');
+      const priv = await channel('private', offline);
+      await add(offline, priv.id, member.id);
       await open(member);
-      const list = await as(owner)('GET', `/channels/${priv.id}/members`);
+      const list = await as(offline)('GET', `/channels/${priv.id}/members`);
       expect(list.status).toBe(200);
       expect(list.body).toEqual([
         {
-          userId: owner.id,
-          username: owner.username,
+          userId: offline.id,
+          username: offline.username,
           role: 'owner',
           online: false,
           joinedAt: expect.any(String),
@@ -565,6 +569,24 @@ describe('gateway channels', () => {
           (m: { userId: string }) => m.userId === b.id,
         ).online,
       ).toBe(false);
+    });
+
+    it('keeps a user whose connection blips online, and reports them offline once they stay away', async () => {
+      const [a, b] = await Promise.all([newUser(auth.url, 'ba'), newUser(auth.url, 'bb')]);
+      const shared = await channel('private', a);
+      await add(a, shared.id, b.id);
+      const watcher = await open(a);
+      const first = await open(b);
+      expect(await watcher.inbox.next('presence')).toMatchObject({ userId: b.id, online: true });
+      first.socket.close();
+      await sleep(300);
+      const back = await open(b);
+      expect(await watcher.inbox.during('presence', OFFLINE_GRACE_MS + 1000)).toEqual([]);
+      const closedAt = Date.now();
+      back.socket.close();
+      expect(await watcher.inbox.next('presence', (p) => !p.online)).toMatchObject({ userId: b.id });
+      expect(Date.now() - closedAt).toBeGreaterThanOrEqual(OFFLINE_GRACE_MS);
+      expect(watcher.inbox.all('presence')).toHaveLength(2);
     });
   });
 });

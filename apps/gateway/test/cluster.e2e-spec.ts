@@ -22,7 +22,12 @@ import {
  */
 describeWithRedis('gateway cluster (two replicas)', () => {
   const ADMIN_PASSWORD = 'admin-password-123';
-  const REPLICA_ENV = { PRESENCE_LEASE_MS: '3000', PRESENCE_SWEEP_MS: '500', FANOUT_GAP_REPAIR_MS: '300' };
+  const REPLICA_ENV = {
+    PRESENCE_LEASE_MS: '3000',
+    PRESENCE_SWEEP_MS: '500',
+    PRESENCE_OFFLINE_GRACE_MS: '1500',
+    FANOUT_GAP_REPAIR_MS: '300',
+  };
   let auth: Running & { jwksUrl: string };
   let a: Running;
   let b: Running;
@@ -107,24 +112,44 @@ describeWithRedis('gateway cluster (two replicas)', () => {
     const id = await channel(carol);
     const watcher = await open(a, alice);
     const tabOnB = await open(b, carol);
-    expect(await watcher.inbox.next('presence')).toEqual({
+    // Only carol's: others who closed sockets in earlier tests may still be going offline.
+    const carols = (p: { userId: string }) => p.userId === carol.id;
+    expect(await watcher.inbox.next('presence', carols)).toEqual({
       userId: carol.id,
       username: carol.username,
       online: true,
     });
     const tabOnA = await open(a, carol);
     tabOnB.socket.close();
-    expect(await watcher.inbox.during('presence', 400)).toEqual([]);
+    expect(await watcher.inbox.during('presence', 400, carols)).toEqual([]);
     const members = await api(b.url, alice)('GET', `/channels/${id}/members`);
     expect(members.body.find((m: { userId: string }) => m.userId === carol.id).online).toBe(true);
     tabOnA.socket.close();
-    expect(await watcher.inbox.next('presence', (p) => !p.online)).toEqual({
+    expect(await watcher.inbox.next('presence', (p) => carols(p) && !p.online)).toEqual({
       userId: carol.id,
       username: carol.username,
       online: false,
     });
-    expect(watcher.inbox.all('presence')).toHaveLength(2);
+    expect(watcher.inbox.all('presence', carols)).toHaveLength(2);
   });
+
+  it('announces nothing when a whole channel reconnects at once, to the other replica', async () => {
+    const N = 24;
+    const crowd = await Promise.all(Array.from({ length: N }, () => newUser(auth.url, 'crowd')));
+    await channel(...crowd);
+    const inCrowd = new Set(crowd.map((u) => u.id));
+    const theirs = (p: { userId: string }) => inCrowd.has(p.userId);
+    const watcher = await open(a, alice);
+    const before = await Promise.all(crowd.map((u, i) => open(i % 2 ? a : b, u)));
+    await watcher.inbox.count('presence', N, theirs, 10000);
+    for (const c of before) c.socket.close();
+    const after = await Promise.all(crowd.map((u, i) => open(i % 2 ? b : a, u)));
+    // Past the offline grace, and past the sweeps of the closed sockets' leases.
+    await sleep(3000);
+    expect(watcher.inbox.all('presence', theirs)).toHaveLength(N);
+    expect(watcher.inbox.all('presence', (p) => theirs(p) && !p.online)).toEqual([]);
+    expect(after.flatMap((c) => c.inbox.all('presence'))).toEqual([]);
+  }, 30000);
 
   it('moves a member’s sockets on the other replica into and out of the room at once', async () => {
     const id = await channel();
@@ -260,6 +285,34 @@ describeWithRedis('gateway cluster (two replicas)', () => {
       expect(received.map((m) => m.seq)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     }
   }, 180000);
+
+  it('stores clientIds sent through both replicas at once exactly once each, gap-free', async () => {
+    const id = await channel(bob);
+    const TABS = 4;
+    const PER_TAB = 30;
+    const tabs = await Promise.all(Array.from({ length: 2 * TABS }, (_, i) => open(i < TABS ? a : b, alice)));
+    // Tab i on replica A and tab i on replica B send the same clientIds in the same order.
+    const acks = await Promise.all(
+      tabs.flatMap((t, i) =>
+        Array.from({ length: PER_TAB }, (_, n) => {
+          const clientId = `twice-${i % TABS}-${n}`;
+          return send(t.socket, 'message:send', { channelId: id, body: clientId, clientId }, 60000);
+        }),
+      ),
+    );
+    expect(acks.every((ack) => ack.ok)).toBe(true);
+    const byClientId = new Map<string, Set<string>>();
+    for (const ack of acks) {
+      if (!ack.ok) continue;
+      const ids = byClientId.get(ack.message.clientId) ?? new Set<string>();
+      byClientId.set(ack.message.clientId, ids.add(ack.message.id));
+    }
+    expect(byClientId.size).toBe(TABS * PER_TAB);
+    expect([...byClientId.values()].every((ids) => ids.size === 1)).toBe(true);
+    const stored = await sql('SELECT seq, client_id FROM messages WHERE channel_id = $1 ORDER BY seq', [id]);
+    expect(stored.map((r) => Number(r.seq))).toEqual(Array.from({ length: TABS * PER_TAB }, (_, i) => i + 1));
+    expect(new Set(stored.map((r) => r.client_id)).size).toBe(TABS * PER_TAB);
+  }, 90000);
 
   describe('with a small command budget', () => {
     let limitedA: Running;

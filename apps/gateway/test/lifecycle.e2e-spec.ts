@@ -78,25 +78,29 @@ describeWithRedis('gateway lifecycle', () => {
     expect(metric(text, 'gateway_events_fanned_out_total', { event: 'message:new' })).toBe(1);
   });
 
-  it('drains on shutdown: refuses new work, finishes commands in flight, then closes connections', async () => {
+  it('drains on shutdown: refuses new and queued work, finishes commands in flight, then closes connections', async () => {
     const draining = await startGateway(auth, { SHUTDOWN_GRACE_MS: '8000' });
+    // Someone without recent sockets (one closed moments ago keeps its presence a while).
+    const mover = await newUser(auth.url, 'mover');
     const channelId = (
-      await api(draining.url, user)('POST', '/channels', { name: uniqueName('d'), kind: 'public' })
+      await api(draining.url, mover)('POST', '/channels', { name: uniqueName('d'), kind: 'public' })
     ).body.id;
     const watcherUser = await newUser(auth.url, 'watch');
     await api(gw.url, watcherUser)('POST', `/channels/${channelId}/join`);
     const watcher = await connect(gw.url, watcherUser.token);
     sockets.push(watcher);
     const watching = new Inbox(watcher);
-    const socket = await connect(draining.url, user.token);
+    const socket = await connect(draining.url, mover.token);
     sockets.push(socket);
-    expect(await watching.next('presence')).toMatchObject({ userId: user.id, online: true });
+    expect(await watching.next('presence')).toMatchObject({ userId: mover.id, online: true });
     // Hold the channel's row lock, so the next send is stuck mid-transaction.
     const blocker = new Client({ connectionString: process.env.DATABASE_URL });
     await blocker.connect();
     await blocker.query('BEGIN');
     await blocker.query('SELECT 1 FROM channels WHERE id = $1 FOR UPDATE', [channelId]);
     const inFlight = send(socket, 'message:send', { channelId, body: 'in flight' }, 15000);
+    // Queued behind it on the same connection: not started when the drain begins, so refused.
+    const queued = send(socket, 'message:send', { channelId, body: 'queued', clientId: 'q1' }, 15000);
     await new Promise((r) => setTimeout(r, 200));
     const closing = draining.close();
     const gone = disconnected(socket, 15000);
@@ -109,7 +113,7 @@ describeWithRedis('gateway lifecycle', () => {
         ok: false,
         error: { code: 'UNAVAILABLE', message: expect.any(String) },
       });
-      const refused = await refusal(draining.url, user.token);
+      const refused = await refusal(draining.url, mover.token);
       expect(refused.message).toBe('websocket error');
       expect(socket.connected).toBe(true);
     } finally {
@@ -118,6 +122,7 @@ describeWithRedis('gateway lifecycle', () => {
     }
     const ack = await inFlight;
     expect(ack).toMatchObject({ ok: true, message: { body: 'in flight', seq: 1 } });
+    expect(await queued).toEqual({ ok: false, error: { code: 'UNAVAILABLE', message: expect.any(String) } });
     // A transport close, not a server "disconnect": socket.io clients reconnect on their own.
     expect(await gone).toBe('transport close');
     await closing;
@@ -125,7 +130,7 @@ describeWithRedis('gateway lifecycle', () => {
       { body: 'in flight' },
     ]);
     // Reconnecting elsewhere within the drain grace: the others never saw the user go offline.
-    sockets.push(await connect(gw.url, user.token));
+    sockets.push(await connect(gw.url, mover.token));
     expect(await watching.during('presence', 1000)).toEqual([]);
     expect(watching.all('presence', (p) => !p.online)).toEqual([]);
   }, 30000);

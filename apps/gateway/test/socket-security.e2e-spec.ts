@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { request, startAuth, uniqueName, type JsonResponse, type Running } from '../../../test/support/apps';
+import { SocketHub } from '../src/infra/socket-hub';
 import {
   api,
   connect,
@@ -90,6 +91,39 @@ describe('gateway socket security', () => {
       const viaQuery = await connect(gw.url, undefined, { query: { token: alice.token } });
       sockets.push(viaQuery);
       expect(viaQuery.connected).toBe(true);
+    });
+
+    it('does not keep the access token once the handshake is done', async () => {
+      await open(alice);
+      sockets.push(await connect(gw.url, undefined, { query: { token: bob.token } }));
+      const io = gw.app.get(SocketHub).io!;
+      const handshakes = (await io.fetchSockets()).map((s) => s.handshake);
+      expect(handshakes.length).toBeGreaterThanOrEqual(2);
+      for (const h of handshakes) {
+        expect(h.auth).not.toHaveProperty('token');
+        expect(h.query).not.toHaveProperty('token');
+      }
+    });
+
+    it('answers socket.io polling with the same security headers as the REST API', async () => {
+      const polling = await request(gw.url, 'GET', '/socket.io/?EIO=4&transport=polling');
+      expect(polling.status).toBe(200);
+      const rest = await request(gw.url, 'GET', '/channels', { token: alice.token });
+      const security = [
+        'content-security-policy',
+        'cross-origin-opener-policy',
+        'cross-origin-resource-policy',
+        'referrer-policy',
+        'strict-transport-security',
+        'x-content-type-options',
+        'x-frame-options',
+      ];
+      for (const name of security) {
+        expect([name, polling.headers.get(name)]).toEqual([name, rest.headers.get(name)]);
+        expect(polling.headers.get(name)).toBeTruthy();
+      }
+      expect(polling.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(polling.headers.get('x-powered-by')).toBeNull();
     });
 
     it('refuses missing, malformed, forged, refresh and expired tokens with UNAUTHORIZED', async () => {

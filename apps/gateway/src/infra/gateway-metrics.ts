@@ -1,19 +1,29 @@
 import { Injectable } from '@nestjs/common';
-import type { Counter, Gauge, Histogram } from 'prom-client';
+import { Gauge, type Counter, type Histogram } from 'prom-client';
 import { Metrics } from '@chat/platform';
 
 /** The gateway's own Prometheus series, registered once on the service's registry. */
 @Injectable()
 export class GatewayMetrics {
-  /** Sockets connected to this replica; set on every scrape by whoever owns the socket server. */
+  /** Sockets connected to this replica, counted on every scrape (see `countSocketsWith`). */
   readonly connectedSockets: Gauge;
+  private countSockets: () => number = () => 0;
   readonly commands: Counter<'command' | 'outcome'>;
   readonly commandDuration: Histogram<'command'>;
   readonly messagesPersisted: Counter;
+  readonly writeBatchSize: Histogram;
   readonly fannedOut: Counter<'event'>;
 
   constructor(metrics: Metrics) {
-    this.connectedSockets = metrics.gauge('gateway_connected_sockets', 'Sockets connected to this replica');
+    const count = () => this.countSockets();
+    this.connectedSockets = new Gauge({
+      name: 'gateway_connected_sockets',
+      help: 'Sockets connected to this replica',
+      registers: [metrics.registry],
+      collect() {
+        this.set(count());
+      },
+    });
     this.commands = metrics.counter('gateway_commands_total', 'Socket commands by type and outcome code', [
       'command',
       'outcome',
@@ -27,10 +37,21 @@ export class GatewayMetrics {
       'gateway_messages_persisted_total',
       'Messages committed to the database (duplicates by clientId not counted)',
     );
+    this.writeBatchSize = metrics.histogram(
+      'gateway_message_write_batch_size',
+      'Messages stored per statement by the per-channel writer (sends that queued behind a write)',
+      [],
+      [1, 2, 4, 8, 16, 32, 64],
+    );
     this.fannedOut = metrics.counter(
       'gateway_events_fanned_out_total',
       'Message events published to every replica, by event',
       ['event'],
     );
+  }
+
+  /** Where the socket count comes from (read at scrape time, so no socket needs a listener for it). */
+  countSocketsWith(count: () => number): void {
+    this.countSockets = count;
   }
 }

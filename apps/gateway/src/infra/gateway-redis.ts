@@ -15,8 +15,18 @@ export class GatewayRedis implements OnApplicationShutdown {
   readonly prefix: string;
 
   constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
-    this.client = config.redis.url ? createRedis(config.redis.url, 'gateway-state') : null;
+    // Fail fast: sends, handshakes and commands must not stall while Redis is away; every user of
+    // this client degrades instead (the database is the source of truth). Pipelined: a batch of
+    // sends publishes (and clears typing) in one round trip.
+    this.client = config.redis.url
+      ? createRedis(config.redis.url, 'gateway-state', { failFast: true, autoPipelining: true })
+      : null;
     this.prefix = config.redis.prefix;
+  }
+
+  /** Whether shared state can be reached now (always, in single-process mode). */
+  get ready(): boolean {
+    return this.client === null || this.client.status === 'ready';
   }
 
   /** /readyz probe; absent in single-process mode. */

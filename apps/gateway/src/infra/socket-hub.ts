@@ -9,8 +9,8 @@ import { channelRoom, userRoom } from './rooms';
 export interface SocketState {
   /** As authenticated at the handshake; commands re-read roles and ban state live. */
   user: Principal;
-  /** The user's channels when the handshake was accepted, joined as rooms on connection. */
-  channelIds: string[];
+  /** The user's channels when the handshake was accepted, until joined as rooms on connection. */
+  channelIds?: string[];
 }
 
 export type GatewayIo = Server<ClientToServerEvents, ServerToClientEvents, DefaultEventsMap, SocketState>;

@@ -11,28 +11,37 @@ import { MemoryOrderedPublisher, RedisOrderedPublisher, type OrderedPublisher } 
  * Real-time message events, sent only after the change is committed. `message:new` goes through
  * the ordered publisher; if an earlier seq never shows up (its replica died between commit and
  * publish), this replica publishes it from the database after FANOUT_GAP_REPAIR_MS: the database
- * is the source of truth, the bus only a fast path.
+ * is the source of truth, the bus only a fast path. While Redis is unreachable nothing waits for
+ * it: the newest message of each channel is held back and published once Redis is back, and the
+ * gate's gap repair publishes what lies before it (clients that missed pushes sync from history).
  */
 @Injectable()
 export class MessageFanout implements OnApplicationShutdown {
   private readonly logger = new Logger(MessageFanout.name);
   private readonly publisher: OrderedPublisher;
   private readonly repairs = new Set<NodeJS.Timeout>();
+  /** Per channel, the newest message not published because Redis was unreachable. */
+  private readonly heldBack = new Map<string, Message>();
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly hub: SocketHub,
     private readonly reader: MessageReader,
     private readonly metrics: GatewayMetrics,
-    redis: GatewayRedis,
+    private readonly redis: GatewayRedis,
   ) {
     this.publisher = redis.client
       ? new RedisOrderedPublisher(redis.client, redis.prefix)
       : new MemoryOrderedPublisher((m) => this.hub.toChannel(m.channelId, 'message:new', m));
+    redis.client?.on('ready', () => this.resume());
   }
 
-  /** Never throws: the message is committed, and a lost push is recovered by `channel:sync`. */
+  /**
+   * Never throws, and returns at once while Redis is unreachable: the message is committed, and a
+   * lost push is recovered by `channel:sync`.
+   */
   async announceNew(message: Message): Promise<void> {
+    if (!this.redis.ready) return this.holdBack(message);
     try {
       let outcome = await this.publisher.publish(message);
       if (outcome === 'unknown') {
@@ -41,9 +50,10 @@ export class MessageFanout implements OnApplicationShutdown {
       }
       if (outcome === 'published' || outcome === 'queued')
         this.metrics.fannedOut.inc({ event: 'message:new' });
-      if (outcome === 'queued') this.scheduleRepair(message.channelId, message.seq);
+      if (outcome === 'queued') this.scheduleRepair(message);
     } catch (err) {
       this.logger.warn({ err, channelId: message.channelId, seq: message.seq }, 'message:new not published');
+      if (!this.redis.ready) this.holdBack(message);
     }
   }
 
@@ -67,12 +77,26 @@ export class MessageFanout implements OnApplicationShutdown {
     this.repairs.clear();
   }
 
-  private scheduleRepair(channelId: string, seq: number): void {
+  private holdBack(message: Message): void {
+    const held = this.heldBack.get(message.channelId);
+    if (!held || held.seq < message.seq) this.heldBack.set(message.channelId, message);
+  }
+
+  /** Redis is back: what was held back goes through the gate, which repairs the gaps before it. */
+  private resume(): void {
+    const held = [...this.heldBack.values()];
+    this.heldBack.clear();
+    for (const message of held) void this.announceNew(message);
+  }
+
+  private scheduleRepair(message: Message): void {
+    const { channelId, seq } = message;
     const timer = setTimeout(() => {
       this.repairs.delete(timer);
-      this.repair(channelId, seq).catch((err: unknown) =>
-        this.logger.warn({ err, channelId, seq }, 'fan-out gap repair failed'),
-      );
+      this.repair(channelId, seq).catch((err: unknown) => {
+        this.logger.warn({ err, channelId, seq }, 'fan-out gap repair failed');
+        if (!this.redis.ready) this.holdBack(message);
+      });
     }, this.config.fanout.gapRepairMs);
     timer.unref();
     this.repairs.add(timer);

@@ -3,6 +3,7 @@ import { ChannelsModule } from '../channels/channels.module';
 import { InfraModule } from '../infra/infra.module';
 import { PresenceModule } from '../presence/presence.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
+import { ChannelWriter } from './channel-writer';
 import { MessageFanout } from './message-fanout';
 import { MessageReader } from './message.reader';
 import { MessagesController } from './messages.controller';
@@ -12,7 +13,7 @@ import { MessagesService } from './messages.service';
 @Module({
   imports: [InfraModule, ChannelsModule, PresenceModule, RateLimitModule],
   controllers: [MessagesController],
-  providers: [MessagesService, MessageReader, MessageFanout],
+  providers: [MessagesService, MessageReader, MessageFanout, ChannelWriter],
   exports: [MessagesService],
 })
 export class MessagesModule {}

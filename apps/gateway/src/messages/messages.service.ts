@@ -3,18 +3,19 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { LIMITS, type Message, type MessagePage } from '@chat/contracts';
 import { AppError, EVENT_BUS, type DomainEvents, type EventBus } from '@chat/platform';
-import { isUniqueViolation } from '@chat/database';
 import type { Principal } from '@chat/security';
 import { ChannelAccess, type ChannelRef } from '../channels/channel-access';
+import { ChannelErrors } from '../channels/channels.errors';
 import { GatewayMetrics } from '../infra/gateway-metrics';
 import { returning } from '../infra/sql';
 import { TypingService } from '../presence/typing.service';
+import { ChannelWriter } from './channel-writer';
 import { MessageFanout } from './message-fanout';
 import { toMessageDto, type FileRow, type MessageRow } from './message.mapper';
 import { MessageReader } from './message.reader';
 import { MessageErrors } from './messages.errors';
 
-/** Thrown inside the send transaction to roll it back when the clientId turned out to be taken. */
+/** The clientId turned out to be taken: thrown inside the send transaction to roll it back. */
 class DuplicateClientId extends Error {
   constructor(readonly clientId: string) {
     super('duplicate clientId');
@@ -47,6 +48,7 @@ export class MessagesService implements OnModuleInit {
     private readonly access: ChannelAccess,
     private readonly reader: MessageReader,
     private readonly fanout: MessageFanout,
+    private readonly writer: ChannelWriter,
     private readonly typing: TypingService,
     private readonly metrics: GatewayMetrics,
   ) {}
@@ -68,32 +70,26 @@ export class MessagesService implements OnModuleInit {
 
   /**
    * Sends a message. With a `clientId` the author already used, answers the original message and
-   * publishes nothing (a retry, maybe through another replica after a reconnect).
+   * publishes nothing (a retry, maybe through another replica after a reconnect). Membership is
+   * checked by the write itself for a message without attachments.
    */
   async send(user: Principal, channelId: string, input: SendInput): Promise<Message> {
-    await this.access.member(user, channelId);
-    if (input.clientId) {
-      const original = await this.reader.byClientId(user.id, input.clientId);
-      if (original) return this.retried(original, channelId);
-    }
     let message: Message;
     try {
       message = input.attachmentIds?.length
-        ? await this.db.transaction((tx) => this.insert(tx, user, channelId, input))
+        ? await this.insertWithAttachments(user, channelId, input)
         : await this.insertPlain(user, channelId, input);
     } catch (err) {
-      // Two attempts with one clientId raced past the check above: the loser's transaction rolled
-      // back (giving its seq back, so no gap) and it answers the winner's message.
       if (!(err instanceof DuplicateClientId)) throw err;
       const original = await this.reader.byClientId(user.id, err.clientId);
       if (!original) throw err;
       return this.retried(original, channelId);
     }
     this.metrics.messagesPersisted.inc();
-    await this.fanout.announceNew(message);
     this.typing
       .stop(user, channelId)
       .catch((err: unknown) => this.logger.warn({ err }, 'could not clear typing state'));
+    await this.fanout.announceNew(message);
     return message;
   }
 
@@ -147,29 +143,37 @@ export class MessagesService implements OnModuleInit {
   }
 
   /**
-   * A message without attachments: seq and row in ONE statement, so the channel's row lock is held
-   * for one round trip instead of a whole transaction (the hot-channel benchmark: ~3× the
-   * throughput). A failing statement rolls back as a whole, so a clientId collision gives its seq
-   * back: no gap.
+   * A message without attachments goes through the channel's writer, which batches it with the
+   * channel's other sends (one statement, one row lock, one commit), refuses non-members and skips
+   * a used clientId. The acknowledged message is built from the statement's answer: no read-back.
    */
   private async insertPlain(user: Principal, channelId: string, input: SendInput): Promise<Message> {
-    let rows: { id: string; seq: string; created_at: Date }[];
-    try {
-      rows = await this.db.query(
-        `WITH c AS (UPDATE channels SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq)
-         INSERT INTO messages (channel_id, seq, author_id, body, client_id)
-         SELECT $1, c.last_seq, $2, $3, $4 FROM c
-         RETURNING id, seq, created_at`,
-        [channelId, user.id, input.body, input.clientId ?? null],
-      );
-    } catch (err) {
-      if (isUniqueViolation(err, 'messages_author_client_id_key'))
-        throw new DuplicateClientId(input.clientId as string);
-      throw err;
+    const draft = { authorId: user.id, body: input.body, clientId: input.clientId ?? null };
+    let outcome = await this.writer.write(channelId, draft);
+    if (outcome === 'not-member') {
+      // Why, in the contract's words (NOT_FOUND, or FORBIDDEN where the channel is visible);
+      // unless the author became a member meanwhile.
+      await this.access.member(user, channelId);
+      outcome = await this.writer.write(channelId, draft);
     }
-    const [row] = rows;
-    if (!row) throw MessageErrors.notFound();
-    return toMessageDto(this.newRow(user, channelId, input, row.id, row.seq, row.created_at), []);
+    if (outcome === 'not-member') throw ChannelErrors.notMember();
+    if (outcome === 'duplicate') throw new DuplicateClientId(draft.clientId as string);
+    return toMessageDto(this.newRow(user, channelId, input, outcome.id, outcome.seq, outcome.createdAt), []);
+  }
+
+  /**
+   * Membership first, then the clientId: a retry would otherwise be refused for attachments its
+   * original already holds.
+   */
+  private async insertWithAttachments(
+    user: Principal,
+    channelId: string,
+    input: SendInput,
+  ): Promise<Message> {
+    await this.access.member(user, channelId);
+    if (input.clientId && (await this.reader.byClientId(user.id, input.clientId)))
+      throw new DuplicateClientId(input.clientId);
+    return this.db.transaction((tx) => this.insert(tx, user, channelId, input));
   }
 
   private newRow(

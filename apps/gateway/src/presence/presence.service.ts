@@ -12,14 +12,17 @@ import { GatewayRedis } from '../infra/gateway-redis';
 import { channelIdsOf } from '../infra/rooms';
 import { SocketHub } from '../infra/socket-hub';
 import { MemoryLeaseStore, RedisLeaseStore, type Lease, type LeaseStore } from './lease-store';
+import { PresenceAnnouncer, type PresenceUser } from './presence-announcer';
 
 /** A draining replica's sockets keep their presence this long, so users who reconnect elsewhere do not flicker offline. */
 const DRAIN_LEASE_GRACE_MS = 10_000;
 const SWEEP_BATCH = 500;
 
-export interface PresenceUser {
-  id: string;
-  username: string;
+interface Departure {
+  user: PresenceUser;
+  socketId: string;
+  channelIds: string[];
+  due: number;
 }
 
 /**
@@ -31,7 +34,11 @@ export interface PresenceUser {
 export class PresenceService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(PresenceService.name);
   private readonly store: LeaseStore;
+  private readonly announcer: PresenceAnnouncer;
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Closed sockets in their grace period, by socket id, earliest due first. */
+  private readonly departures = new Map<string, Departure>();
+  private departureTimer?: NodeJS.Timeout;
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -40,6 +47,7 @@ export class PresenceService implements OnApplicationBootstrap, OnApplicationShu
     redis: GatewayRedis,
   ) {
     this.store = redis.client ? new RedisLeaseStore(redis.client, redis.prefix) : new MemoryLeaseStore();
+    this.announcer = new PresenceAnnouncer(hub);
   }
 
   onApplicationBootstrap(): void {
@@ -50,6 +58,9 @@ export class PresenceService implements OnApplicationBootstrap, OnApplicationShu
 
   onApplicationShutdown(): void {
     for (const t of this.timers) clearInterval(t);
+    // Their leases lapse on their own, and some replica's sweep reports them.
+    clearTimeout(this.departureTimer);
+    this.departures.clear();
   }
 
   /** A socket of `user` connected (and joined the rooms of `channelIds`). */
@@ -63,10 +74,16 @@ export class PresenceService implements OnApplicationBootstrap, OnApplicationShu
     if (cameOnline) this.announce(user, channelIds, true);
   }
 
-  /** A socket of `user` is gone; `channelIds` are the rooms it was in. */
+  /**
+   * A socket of `user` is gone; `channelIds` are the rooms it was in. Its lease is kept for
+   * PRESENCE_OFFLINE_GRACE_MS, then released: the user goes offline then unless a socket of theirs
+   * came back (on any replica), so a blip or a mass reconnect announces nothing.
+   */
   async disconnected(user: PresenceUser, socketId: string, channelIds: string[]): Promise<void> {
-    const wentOffline = await this.store.release({ userId: user.id, socketId }, Date.now());
-    if (wentOffline) this.announce(user, channelIds, false);
+    const due = Date.now() + this.config.presence.offlineGraceMs;
+    await this.store.shorten({ userId: user.id, socketId }, due);
+    this.departures.set(socketId, { user, socketId, channelIds, due });
+    this.scheduleDepartures();
   }
 
   /** A socket closed because this replica is draining: its user will likely reconnect elsewhere. */
@@ -109,11 +126,40 @@ export class PresenceService implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private announce(user: PresenceUser, channelIds: string[], online: boolean): void {
-    this.hub.toChannels(channelIds, user.id, 'presence', {
-      userId: user.id,
-      username: user.username,
-      online,
-    });
+    this.announcer.announce(user, channelIds, online);
+  }
+
+  private scheduleDepartures(): void {
+    const [first] = this.departures.values();
+    if (this.departureTimer || !first) return;
+    this.departureTimer = setTimeout(() => {
+      this.departureTimer = undefined;
+      void this.releaseDeparted();
+    }, first.due - Date.now());
+    this.departureTimer.unref();
+  }
+
+  /** Releases the leases whose grace is over, reporting the users left without any offline. */
+  private async releaseDeparted(): Promise<void> {
+    const now = Date.now();
+    const due: Departure[] = [];
+    for (const d of this.departures.values()) {
+      if (d.due > now) break;
+      due.push(d);
+    }
+    for (const d of due) this.departures.delete(d.socketId);
+    this.scheduleDepartures();
+    await Promise.all(
+      due.map(async ({ user, socketId, channelIds }) => {
+        try {
+          if (await this.store.release({ userId: user.id, socketId }, now))
+            this.announce(user, channelIds, false);
+        } catch (err) {
+          // The lease lapses anyway, and a sweep reports the user.
+          this.logger.warn({ err, userId: user.id }, 'presence release failed');
+        }
+      }),
+    );
   }
 
   private every(ms: number, task: () => Promise<void>): void {

@@ -1,9 +1,10 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { LIMITS } from '@chat/contracts';
+import { AppError } from '@chat/platform';
 import { GatewayRedis } from '../infra/gateway-redis';
 import { SocketHub } from '../infra/socket-hub';
-import type { PresenceUser } from './presence.service';
+import type { PresenceUser } from './presence-announcer';
 import { MemoryTypingStore, RedisTypingStore, type TypingStore } from './typing-store';
 
 /**
@@ -34,7 +35,7 @@ export class TypingService implements OnApplicationShutdown {
 
   constructor(
     private readonly hub: SocketHub,
-    redis: GatewayRedis,
+    private readonly redis: GatewayRedis,
   ) {
     this.store = redis.client ? new RedisTypingStore(redis.client, redis.prefix) : new MemoryTypingStore();
   }
@@ -42,6 +43,7 @@ export class TypingService implements OnApplicationShutdown {
   /** `typing: true` (re)starts the 5-second window; `false` ends it now. */
   async set(user: PresenceUser, channelId: string, typing: boolean, socketId: string): Promise<void> {
     if (!typing) return this.stop(user, channelId);
+    if (!this.redis.ready) throw new AppError('UNAVAILABLE', 'Typing indicators are unavailable right now');
     const key = `${channelId}:${user.id}`;
     const token = `${this.replicaTag}:${++this.counter}`;
     this.cancelLocal(key);
@@ -52,10 +54,14 @@ export class TypingService implements OnApplicationShutdown {
     if (started) this.broadcast(user, channelId, true);
   }
 
-  /** The user stopped typing (said so, or sent a message). */
+  /**
+   * The user stopped typing (said so, or sent a message). Without Redis the shared state is left to
+   * expire, and clients clear it on their own after 5 s.
+   */
   async stop(user: PresenceUser, channelId: string): Promise<void> {
     const key = `${channelId}:${user.id}`;
     this.cancelLocal(key);
+    if (!this.redis.ready) return;
     if (await this.store.clear(key)) this.broadcast(user, channelId, false);
   }
 

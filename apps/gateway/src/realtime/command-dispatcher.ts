@@ -41,32 +41,37 @@ export class CommandDispatcher {
   private inFlight = 0;
   private idle: (() => void)[] = [];
 
+  /** The contract's commands by event name (a Map: "constructor" or "toString" are not commands). */
+  private readonly specs: Map<string, CommandSpec>;
+
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-    private readonly commands: ChatCommands,
+    commands: ChatCommands,
     private readonly sessions: SocketSessions,
     private readonly limits: RateLimits,
     private readonly status: UserStatusService,
     private readonly lifecycle: Lifecycle,
     private readonly metrics: GatewayMetrics,
-  ) {}
+  ) {
+    this.specs = new Map(Object.entries(commands.table) as [string, CommandSpec][]);
+  }
 
+  /**
+   * One listener per socket for every event, and a queue only once it sends a command: an idle
+   * connection costs little.
+   */
   bind(socket: GatewaySocket): void {
-    const queue = new CommandQueue();
-    const raw = socket as unknown as Socket;
-    const known = new Set<unknown>();
-    for (const [event, spec] of Object.entries(this.commands.table) as [string, CommandSpec][]) {
-      known.add(event);
-      raw.on(event, (...args: unknown[]) => this.receive(socket, queue, event, spec, args));
-    }
-    // A Set, not `in`: "constructor" or "toString" must not pass for commands.
-    raw.onAny((event: unknown, ...args: unknown[]) => {
-      if (known.has(event)) return;
-      this.receive(socket, queue, 'unknown', null, args, RealtimeErrors.unknownEvent(String(event)));
+    let queue: CommandQueue | null = null;
+    (socket as unknown as Socket).onAny((event: unknown, ...args: unknown[]) => {
+      queue ??= new CommandQueue();
+      this.receive(socket, queue, event, args);
     });
   }
 
-  /** Resolves when no command is queued or running, or after `timeoutMs`. */
+  /**
+   * Resolves when no command is queued or running, or after `timeoutMs`. Once the replica is
+   * draining, queued commands are refused as they come up, so this waits for the running ones.
+   */
   whenIdle(timeoutMs: number): Promise<void> {
     if (this.inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => {
@@ -78,14 +83,9 @@ export class CommandDispatcher {
     });
   }
 
-  private receive(
-    socket: GatewaySocket,
-    queue: CommandQueue,
-    command: string,
-    spec: CommandSpec | null,
-    args: unknown[],
-    refusal?: AppError,
-  ): void {
+  private receive(socket: GatewaySocket, queue: CommandQueue, event: unknown, args: unknown[]): void {
+    const spec = typeof event === 'string' ? this.specs.get(event) : undefined;
+    const command = spec ? (event as string) : 'unknown';
     try {
       const last = args[args.length - 1];
       if (typeof last !== 'function') {
@@ -94,15 +94,13 @@ export class CommandDispatcher {
         return;
       }
       const respond = this.responder(last as AckFn, command);
-      const payloadArgs = args.slice(0, -1);
-      if (refusal) return respond(failure(refusal));
+      if (!spec) return respond(failure(RealtimeErrors.unknownEvent(String(event))));
       if (this.lifecycle.draining) return respond(failure(RealtimeErrors.draining()));
       if (queue.size >= this.config.socket.maxPendingCommands)
         return respond(failure(RealtimeErrors.backlog()));
       this.inFlight++;
-      queue.push(() =>
-        this.execute(socket, spec as CommandSpec, payloadArgs, respond).finally(() => this.done()),
-      );
+      const payloadArgs = args.slice(0, -1);
+      queue.push(() => this.execute(socket, spec, payloadArgs, respond).finally(() => this.done()));
     } catch (err) {
       this.logger.error({ err, command }, 'command intake failed');
     }
@@ -117,17 +115,27 @@ export class CommandDispatcher {
     let over: SessionOver | null = null;
     try {
       if (!socket.connected) return;
+      this.refuseWhileDraining();
       await this.sessions.ready(socket);
       const user = await this.currentUser(socket);
       await this.limits.consumeCommand(user.id);
       if (args.length !== 1) throw RealtimeErrors.arity();
       const payload = validatePayload(spec.payload, args[0]);
+      this.refuseWhileDraining();
       respond({ ok: true, ...(await spec.run(user, payload, socket)) });
     } catch (err) {
       if (err instanceof SessionOver) over = err;
       respond(failure(err, socket));
     }
     if (over) this.sessions.end(socket, over.message);
+  }
+
+  /**
+   * A command that has not started its work when the drain begins is refused (retried elsewhere
+   * with its clientId), so the drain waits only for the work already under way.
+   */
+  private refuseWhileDraining(): void {
+    if (this.lifecycle.draining) throw RealtimeErrors.draining();
   }
 
   /** The socket's user with live roles; a banned user or an expired token ends the session. */

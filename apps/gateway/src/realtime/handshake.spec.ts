@@ -1,5 +1,5 @@
 import { AppError } from '@chat/platform';
-import { connectError, isOriginAllowed, tokenFrom } from './handshake';
+import { connectError, forgetToken, isOriginAllowed, tokenFrom } from './handshake';
 
 describe('handshake', () => {
   it('takes the token from auth.token, else from ?token=, and nothing that is not a string', () => {
@@ -8,6 +8,13 @@ describe('handshake', () => {
     expect(tokenFrom({ auth: { token: { $ne: '' } }, query: {} })).toBeUndefined();
     expect(tokenFrom({ auth: { token: 1 }, query: { token: ['q'] } })).toBeUndefined();
     expect(tokenFrom({})).toBeUndefined();
+  });
+
+  it('forgets the token once read, in auth and in the query', () => {
+    const handshake = { auth: { token: 'a', other: 1 }, query: { token: 'q', EIO: '4' } };
+    forgetToken(handshake);
+    expect(handshake).toEqual({ auth: { other: 1 }, query: { EIO: '4' } });
+    expect(() => forgetToken({ auth: undefined, query: 'x' })).not.toThrow();
   });
 
   it('allows listed origins and clients without an Origin header only', () => {

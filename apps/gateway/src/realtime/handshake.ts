@@ -10,6 +10,16 @@ export function tokenFrom(handshake: { auth?: unknown; query?: unknown }): unkno
 }
 
 /**
+ * Drops the access token from a handshake once it was read: it is not kept for the socket's life
+ * (memory, and `fetchSockets()` would ship it to the other replicas).
+ */
+export function forgetToken(handshake: { auth?: unknown; query?: unknown }): void {
+  for (const part of [handshake.auth, handshake.query]) {
+    if (part && typeof part === 'object') delete (part as { token?: unknown }).token;
+  }
+}
+
+/**
  * Browsers always send Origin on a handshake (polling and WebSocket alike), so a page from a
  * foreign site is refused here. Non-browser clients send none and are allowed: they cannot be
  * driven by a foreign page and still have to present a token.

@@ -11,7 +11,7 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type Redis from 'ioredis';
 import { Server } from 'socket.io';
-import { createRedis, Lifecycle } from '@chat/platform';
+import { createRedis, Lifecycle, securityHeaders } from '@chat/platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 import { adapterKey, adapterParser } from '../infra/adapter-protocol';
 import { GatewayMetrics } from '../infra/gateway-metrics';
@@ -57,6 +57,9 @@ export class SocketServer
       cors: { origin: this.config.corsOrigins },
       allowRequest: (req, callback) => callback(...this.admission(req)),
     });
+    // socket.io answers its HTTP requests (polling) itself, never through Express: the same
+    // security headers as the REST responses (libs/platform configure-app.ts) are set here.
+    io.engine.use(securityHeaders());
     if (this.config.redis.url) {
       const pub = createRedis(this.config.redis.url, 'gateway-io-pub');
       const sub = createRedis(this.config.redis.url, 'gateway-io-sub');
@@ -78,9 +81,8 @@ export class SocketServer
     io.on('connection', (socket) => {
       this.sessions.connected(socket);
       this.dispatcher.bind(socket);
-      this.countSockets();
-      socket.once('disconnect', () => this.countSockets());
     });
+    this.metrics.countSocketsWith(() => io.of('/').sockets.size);
     this.io = io;
     this.hub.attach(io);
   }
@@ -131,9 +133,5 @@ export class SocketServer
     if (this.lifecycle.draining) return ['server is shutting down', false];
     if (!isOriginAllowed(req.headers.origin, this.config.corsOrigins)) return ['origin not allowed', false];
     return [null, true];
-  }
-
-  private countSockets(): void {
-    this.metrics.connectedSockets.set(this.io?.of('/').sockets.size ?? 0);
   }
 }

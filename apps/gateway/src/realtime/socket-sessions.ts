@@ -15,19 +15,15 @@ import { channelIdsOf, channelRoom, userRoom } from '../infra/rooms';
 import { SocketHub, type GatewaySocket } from '../infra/socket-hub';
 import { PresenceService } from '../presence/presence.service';
 import { TypingService } from '../presence/typing.service';
-import { tokenFrom } from './handshake';
+import { ExpiryWheel } from './expiry-wheel';
+import { forgetToken, tokenFrom } from './handshake';
 import { RealtimeErrors } from './realtime.errors';
 
 /** Safety net behind the ban events: how often local sockets are checked against the users table. */
 const AUDIT_INTERVAL_MS = 30_000;
-/** setTimeout's ceiling; a longer token lifetime is re-armed when it fires. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-interface SessionExtras {
-  /** Rooms reconciled and presence registered; commands wait for it. */
-  ready: Promise<void>;
-  expiry?: NodeJS.Timeout;
-}
+/** How often sockets whose access token expired are ended (commands check expiry themselves). */
+const EXPIRY_SWEEP_MS = 1000;
+const SETTLED = Promise.resolve();
 
 /**
  * The life of a socket: handshake authentication, rooms, presence, the token's expiry, and its end
@@ -37,10 +33,13 @@ interface SessionExtras {
 @Injectable()
 export class SocketSessions implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(SocketSessions.name);
-  private readonly extras = new WeakMap<GatewaySocket, SessionExtras>();
+  /** Set-ups still running (rooms, presence); commands wait for them. Dropped once done. */
+  private readonly setUps = new WeakMap<GatewaySocket, Promise<void>>();
+  /** Every local socket, by when its access token expires: one sweep instead of a timer each. */
+  private readonly expiries = new ExpiryWheel<GatewaySocket>();
   /** Clean-ups of closed sockets still running (presence, typing), awaited by a graceful shutdown. */
   private readonly cleanups = new Set<Promise<void>>();
-  private audit?: NodeJS.Timeout;
+  private readonly timers: NodeJS.Timeout[] = [];
 
   constructor(
     private readonly authenticator: Authenticator,
@@ -65,37 +64,45 @@ export class SocketSessions implements OnModuleInit, OnApplicationBootstrap, OnA
   }
 
   onApplicationBootstrap(): void {
-    this.audit = setInterval(() => {
+    const audit = setInterval(() => {
       this.auditLocalSockets().catch((err: unknown) => this.logger.warn({ err }, 'socket audit failed'));
     }, AUDIT_INTERVAL_MS);
-    this.audit.unref();
+    const expiry = setInterval(() => this.endExpired(), EXPIRY_SWEEP_MS);
+    for (const timer of [audit, expiry]) {
+      timer.unref();
+      this.timers.push(timer);
+    }
   }
 
   onApplicationShutdown(): void {
-    clearInterval(this.audit);
+    for (const timer of this.timers) clearInterval(timer);
   }
 
   /** `io.use`: who is connecting, and the channels whose rooms the socket will be in. */
   async authenticate(socket: GatewaySocket): Promise<void> {
     if (this.lifecycle.draining) throw RealtimeErrors.draining();
-    const user = await this.authenticator.authenticate(tokenFrom(socket.handshake));
+    const token = tokenFrom(socket.handshake);
+    forgetToken(socket.handshake);
+    const user = await this.authenticator.authenticate(token);
     socket.data.user = user;
     socket.data.channelIds = await this.channels.memberChannelIds(user.id);
   }
 
   /** `connection`: rooms, presence, and the token's expiry. Synchronous up to the first await. */
   connected(socket: GatewaySocket): void {
-    const { user, channelIds } = socket.data;
+    const { user, channelIds = [] } = socket.data;
+    delete socket.data.channelIds;
     void socket.join([userRoom(user.id), ...channelIds.map(channelRoom)]);
-    const extras: SessionExtras = { ready: this.settle(socket) };
-    this.extras.set(socket, extras);
-    this.armExpiry(socket, extras);
+    const setUp = this.settle(socket, channelIds);
+    this.setUps.set(socket, setUp);
+    void setUp.then(() => this.setUps.delete(socket));
+    this.expiries.add(socket, user.exp);
     socket.once('disconnecting', () => this.disconnecting(socket, channelIdsOf(socket.rooms)));
   }
 
   /** Resolves once the socket's rooms are reconciled; commands run after it. */
   ready(socket: GatewaySocket): Promise<void> {
-    return this.extras.get(socket)?.ready ?? Promise.resolve();
+    return this.setUps.get(socket) ?? SETTLED;
   }
 
   /** Ends a socket's session: tells the client why, then disconnects it (no automatic reconnect). */
@@ -116,8 +123,8 @@ export class SocketSessions implements OnModuleInit, OnApplicationBootstrap, OnA
    * handshake's snapshot and joining `user:<id>` were not delivered to this socket (it was not
    * connected yet), so they are applied now; later ones reach it through `user:<id>`.
    */
-  private settle(socket: GatewaySocket): Promise<void> {
-    const { user, channelIds } = socket.data;
+  private settle(socket: GatewaySocket, channelIds: string[]): Promise<void> {
+    const { user } = socket.data;
     const presence = this.presence.connected(user, socket.id, channelIds);
     const rooms = this.channels.memberChannelIds(user.id).then((current) => {
       if (!socket.connected) return;
@@ -133,12 +140,11 @@ export class SocketSessions implements OnModuleInit, OnApplicationBootstrap, OnA
   }
 
   private disconnecting(socket: GatewaySocket, channelIds: string[]): void {
-    const extras = this.extras.get(socket);
-    clearTimeout(extras?.expiry);
     const { user } = socket.data;
+    this.expiries.remove(socket, user.exp);
     const draining = this.lifecycle.draining;
     // After set-up, so a socket that leaves at once does not leave a lease behind.
-    const cleanup = (extras?.ready ?? Promise.resolve())
+    const cleanup = this.ready(socket)
       .then(() =>
         Promise.all([
           draining
@@ -155,17 +161,10 @@ export class SocketSessions implements OnModuleInit, OnApplicationBootstrap, OnA
     void cleanup.finally(() => this.cleanups.delete(cleanup));
   }
 
-  /** An expired access token does not keep a socket alive: it ends at `exp`. */
-  private armExpiry(socket: GatewaySocket, extras: SessionExtras): void {
-    const ms = socket.data.user.exp * 1000 - Date.now();
-    extras.expiry = setTimeout(
-      () => {
-        if (socket.data.user.exp * 1000 > Date.now()) return this.armExpiry(socket, extras);
-        this.end(socket, RealtimeErrors.tokenExpired().message);
-      },
-      Math.min(Math.max(ms, 0), MAX_TIMER_MS),
-    );
-    extras.expiry.unref();
+  /** An expired access token does not keep a socket alive: it ends within a second of `exp`. */
+  private endExpired(): void {
+    for (const socket of this.expiries.due(Date.now()))
+      this.end(socket, RealtimeErrors.tokenExpired().message);
   }
 
   /** Ends sockets of users banned or deleted while an event was missed (Redis hiccup). */

@@ -7,6 +7,11 @@ import { HttpErrorFilter } from './http-exception.filter';
 import { genRequestId } from './request-id';
 import { createValidationPipe } from './validation';
 
+/** helmet's headers for every HTTP answer, including those written outside Express (socket.io polling). */
+export function securityHeaders(): ReturnType<typeof helmet> {
+  return helmet({ crossOriginResourcePolicy: { policy: 'same-site' } });
+}
+
 export interface HttpAppOptions {
   /** Service title in the OpenAPI document. */
   title: string;
@@ -30,7 +35,7 @@ export function configureHttpApp(app: INestApplication, opts: HttpAppOptions): v
     genRequestId(req, res);
     next();
   });
-  app.use(helmet({ crossOriginResourcePolicy: { policy: 'same-site' } }));
+  app.use(securityHeaders());
   app.enableCors({ origin: opts.corsOrigins, credentials: false, maxAge: 600 });
   app.use(json({ limit: opts.jsonLimit ?? '64kb' }));
   app.use(urlencoded({ extended: false, limit: opts.jsonLimit ?? '64kb' }));

@@ -36,6 +36,13 @@ describe('mapError', () => {
       code: 'UNAVAILABLE',
       internal: true,
     });
+    const redisDown = [
+      Object.assign(new Error('Reached the max retries per request limit'), {
+        name: 'MaxRetriesPerRequestError',
+      }),
+      new Error("Stream isn't writeable and enableOfflineQueue options is false"),
+    ];
+    for (const err of redisDown) expect(mapError(err)).toMatchObject({ status: 503, code: 'UNAVAILABLE' });
     const unknown = mapError(new TypeError('secret detail'));
     expect(unknown).toMatchObject({ status: 500, code: 'INTERNAL', message: 'Internal error' });
   });

@@ -36,7 +36,9 @@ function isUnavailable(err: unknown): boolean {
       '08001',
       '08003',
     ].includes(code) ||
-    /Connection terminated|connection timeout|timeout exceeded when trying to connect|Connection is closed|ECONNREFUSED/i.test(
+    // ioredis while Redis is down: retries exhausted, or a command refused on a dead stream.
+    e?.name === 'MaxRetriesPerRequestError' ||
+    /Connection terminated|connection timeout|timeout exceeded when trying to connect|Connection is closed|Stream isn't writeable|ECONNREFUSED/i.test(
       e?.message ?? '',
     )
   );
