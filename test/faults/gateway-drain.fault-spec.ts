@@ -163,8 +163,8 @@ describe('fault: a gateway is stopped gracefully (SIGTERM) under load', () => {
     const GRACE = 2000;
     const PER_SOCKET = 250;
     const gw = await spawnGateway(distDir(), { ...fs.stack.env, SHUTDOWN_GRACE_MS: String(GRACE) });
-    // Set-up straight to live services: the front door still deals requests to the replica the
-    // first test stopped (it has no health checks), which would answer 503.
+    // Set-up straight to a live gateway, so nothing depends on how soon the front door notices
+    // the replica the first test stopped.
     const live = fs.stack.gateways.find((g) => g.child.exitCode === null && g.child.signalCode === null)!;
     const users = [];
     for (let i = 0; i < 10; i++) users.push(await register(fs.stack.auth.url, 'queue'));
