@@ -320,6 +320,33 @@ describe('gateway messages', () => {
       expect(rows.map((r) => r.message_id)).toEqual([res.body.id, res.body.id]);
     });
 
+    it('reads the message back with the same attachments from history, catch-up and search', async () => {
+      const id = await channel('private');
+      const files = [
+        await uploadedFile(id, owner.id, { name: 'first.png' }),
+        await uploadedFile(id, owner.id, { name: 'second.png' }),
+      ];
+      const sent = await as(owner)('POST', `/channels/${id}/messages`, {
+        body: 'quarterly chart',
+        attachmentIds: files,
+      });
+      const plain = await post(owner, id, 'no files here');
+      expect(sent.body.attachments.map((f: { name: string }) => f.name)).toEqual(['first.png', 'second.png']);
+
+      const page = await as(member)('GET', `/channels/${id}/messages`);
+      expect(page.body.messages).toEqual([sent.body, plain]);
+      const { socket } = await open(member);
+      const synced = await send(socket, 'channel:sync', { channelId: id, afterSeq: 0 });
+      expect(synced.ok && synced.messages).toEqual([sent.body, plain]);
+      const found = await as(member)('GET', `/search?q=quarterly&channelId=${id}`);
+      expect(found.body.messages).toEqual([sent.body]);
+
+      // A deleted message keeps its seq and shows no attachments.
+      expect((await as(owner)('DELETE', `/messages/${sent.body.id}`)).status).toBe(204);
+      const after = await as(member)('GET', `/channels/${id}/messages`);
+      expect(after.body.messages[0]).toMatchObject({ id: sent.body.id, deleted: true, attachments: [] });
+    });
+
     it('refuses attachments that are not the author’s finished, unattached uploads to this channel', async () => {
       const id = await channel('private');
       const other = await channel('private');

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import type { Message, MessageDeletedEvent } from '@chat/contracts';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 import { GatewayMetrics } from '../infra/gateway-metrics';
@@ -16,12 +22,14 @@ import { MemoryOrderedPublisher, RedisOrderedPublisher, type OrderedPublisher } 
  * gate's gap repair publishes what lies before it (clients that missed pushes sync from history).
  */
 @Injectable()
-export class MessageFanout implements OnApplicationShutdown {
+export class MessageFanout implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(MessageFanout.name);
   private readonly publisher: OrderedPublisher;
   private readonly repairs = new Set<NodeJS.Timeout>();
   /** Per channel, the newest message not published because Redis was unreachable. */
   private readonly heldBack = new Map<string, Message>();
+  /** Publishes under way: a stopping replica lets them finish before it closes Redis. */
+  private readonly publishing = new Set<Promise<void>>();
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -37,10 +45,17 @@ export class MessageFanout implements OnApplicationShutdown {
   }
 
   /**
-   * Never throws, and returns at once while Redis is unreachable: the message is committed, and a
-   * lost push is recovered by `channel:sync`.
+   * Publishes a committed message in the background: the sender's acknowledgement does not wait
+   * for the publish, nor queue behind this replica writing the message to its own sockets (with a
+   * large channel, that is most of a send's latency). Never fails: while Redis is unreachable the
+   * message is held back, and a lost push is recovered by the gap repair and `channel:sync`.
    */
-  async announceNew(message: Message): Promise<void> {
+  announceNew(message: Message): void {
+    const publish = this.publishNew(message).finally(() => this.publishing.delete(publish));
+    this.publishing.add(publish);
+  }
+
+  private async publishNew(message: Message): Promise<void> {
     if (!this.redis.ready) return this.holdBack(message);
     try {
       let outcome = await this.publisher.publish(message);
@@ -72,6 +87,14 @@ export class MessageFanout implements OnApplicationShutdown {
     this.hub.toChannelLocal(message.channelId, 'message:updated', message);
   }
 
+  /**
+   * After the socket server's drain (its module is nearer the root, so its hook runs first) and
+   * while Redis is still open: the acknowledged messages' publishes finish.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    while (this.publishing.size > 0) await Promise.all(this.publishing);
+  }
+
   onApplicationShutdown(): void {
     for (const t of this.repairs) clearTimeout(t);
     this.repairs.clear();
@@ -86,7 +109,7 @@ export class MessageFanout implements OnApplicationShutdown {
   private resume(): void {
     const held = [...this.heldBack.values()];
     this.heldBack.clear();
-    for (const message of held) void this.announceNew(message);
+    for (const message of held) this.announceNew(message);
   }
 
   private scheduleRepair(message: Message): void {

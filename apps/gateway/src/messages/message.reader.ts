@@ -4,10 +4,23 @@ import type { DataSource } from 'typeorm';
 import { LIMITS, type Message, type MessagePage } from '@chat/contracts';
 import { toMessageDto, type FileRow, type MessageRow } from './message.mapper';
 
+// A message with its author's name and, unless deleted, its finished attachments, in one round trip
+// (one index probe on files.message_id per message).
 const MESSAGE_SELECT = `
   SELECT m.id, m.channel_id, m.seq, m.author_id, u.username AS author_username, m.body, m.client_id,
-         m.created_at, m.edited_at, m.deleted_at
+         m.created_at, m.edited_at, m.deleted_at,
+         CASE WHEN m.deleted_at IS NULL THEN (
+           SELECT json_agg(json_build_object(
+                    'id', f.id, 'channel_id', f.channel_id, 'message_id', f.message_id, 'name', f.name,
+                    'size', f.size, 'content_type', f.content_type, 'uploaded_by', f.uploaded_by,
+                    'created_at', f.created_at) ORDER BY f.created_at, f.id)
+             FROM files f WHERE f.message_id = m.id AND f.status = 'ready') END AS files
     FROM messages m JOIN users u ON u.id = m.author_id`;
+
+/** A MESSAGE_SELECT row: the attachments come as JSON, so their times are strings. */
+export interface StoredMessageRow extends MessageRow {
+  files: (Omit<FileRow, 'created_at'> & { created_at: string })[] | null;
+}
 
 /** A commit older than this has been published or never will be (publishing takes milliseconds). */
 const SETTLED_AFTER_SECONDS = 5;
@@ -36,7 +49,7 @@ export class MessageReader {
     const where = ['m.channel_id = $1'];
     if (q.after !== undefined) where.push(`m.seq > $${params.push(q.after)}`);
     if (q.before !== undefined) where.push(`m.seq < $${params.push(q.before)}`);
-    const rows: MessageRow[] = await this.db.query(
+    const rows: StoredMessageRow[] = await this.db.query(
       `${MESSAGE_SELECT} WHERE ${where.join(' AND ')}
         ORDER BY m.seq ${forward ? 'ASC' : 'DESC'} LIMIT $${params.push(q.limit + 1)}`,
       params,
@@ -44,16 +57,16 @@ export class MessageReader {
     const hasMore = rows.length > q.limit;
     const page = rows.slice(0, q.limit);
     if (!forward) page.reverse();
-    return { messages: await this.hydrate(page), hasMore };
+    return { messages: page.map(toMessage), hasMore };
   }
 
   /** Messages with seq in (after, before), ascending (gap repair of the fan-out). */
   async range(channelId: string, after: number, before: number): Promise<Message[]> {
-    const rows: MessageRow[] = await this.db.query(
+    const rows: StoredMessageRow[] = await this.db.query(
       `${MESSAGE_SELECT} WHERE m.channel_id = $1 AND m.seq > $2 AND m.seq < $3 ORDER BY m.seq`,
       [channelId, after, before],
     );
-    return this.hydrate(rows);
+    return rows.map(toMessage);
   }
 
   /**
@@ -70,22 +83,22 @@ export class MessageReader {
     return Number(row.floor);
   }
 
-  async row(messageId: string): Promise<MessageRow | null> {
-    const rows: MessageRow[] = await this.db.query(`${MESSAGE_SELECT} WHERE m.id = $1`, [messageId]);
+  async row(messageId: string): Promise<StoredMessageRow | null> {
+    const rows: StoredMessageRow[] = await this.db.query(`${MESSAGE_SELECT} WHERE m.id = $1`, [messageId]);
     return rows[0] ?? null;
   }
 
   async byId(messageId: string): Promise<Message | null> {
     const row = await this.row(messageId);
-    return row ? (await this.hydrate([row]))[0] : null;
+    return row ? toMessage(row) : null;
   }
 
   async byClientId(authorId: string, clientId: string): Promise<Message | null> {
-    const rows: MessageRow[] = await this.db.query(
+    const rows: StoredMessageRow[] = await this.db.query(
       `${MESSAGE_SELECT} WHERE m.author_id = $1 AND m.client_id = $2`,
       [authorId, clientId],
     );
-    return rows[0] ? (await this.hydrate(rows))[0] : null;
+    return rows[0] ? toMessage(rows[0]) : null;
   }
 
   /**
@@ -95,7 +108,7 @@ export class MessageReader {
   async search(userId: string, text: string, channelId?: string): Promise<Message[]> {
     const params: unknown[] = [userId, text];
     const inChannel = channelId ? `AND m.channel_id = $${params.push(channelId)}` : '';
-    const rows: MessageRow[] = await this.db.query(
+    const rows: StoredMessageRow[] = await this.db.query(
       `${MESSAGE_SELECT}
         WHERE m.search @@ websearch_to_tsquery('simple', $2)
           AND m.deleted_at IS NULL
@@ -105,26 +118,12 @@ export class MessageReader {
         LIMIT ${LIMITS.searchResultsMax}`,
       params,
     );
-    return this.hydrate(rows);
+    return rows.map(toMessage);
   }
+}
 
-  /** Rows to contract messages, with every attachment read in one query. */
-  async hydrate(rows: MessageRow[]): Promise<Message[]> {
-    const live = rows.filter((r) => r.deleted_at === null).map((r) => r.id);
-    const files: FileRow[] = live.length
-      ? await this.db.query(
-          `SELECT id, channel_id, message_id, name, size, content_type, uploaded_by, created_at
-             FROM files WHERE message_id = ANY($1::uuid[]) AND status = 'ready'
-            ORDER BY created_at, id`,
-          [live],
-        )
-      : [];
-    const byMessage = new Map<string, FileRow[]>();
-    for (const f of files) {
-      const list = byMessage.get(f.message_id as string) ?? [];
-      list.push(f);
-      byMessage.set(f.message_id as string, list);
-    }
-    return rows.map((r) => toMessageDto(r, byMessage.get(r.id) ?? []));
-  }
+/** A MESSAGE_SELECT row as the contract shows it. */
+export function toMessage(row: StoredMessageRow): Message {
+  const files = (row.files ?? []).map((f) => ({ ...f, created_at: new Date(f.created_at) }));
+  return toMessageDto(row, files);
 }

@@ -12,7 +12,7 @@ import { TypingService } from '../presence/typing.service';
 import { ChannelWriter } from './channel-writer';
 import { MessageFanout } from './message-fanout';
 import { toMessageDto, type FileRow, type MessageRow } from './message.mapper';
-import { MessageReader } from './message.reader';
+import { MessageReader, toMessage, type StoredMessageRow } from './message.reader';
 import { MessageErrors } from './messages.errors';
 
 /** The clientId turned out to be taken: thrown inside the send transaction to roll it back. */
@@ -36,7 +36,8 @@ export interface HistoryInput {
 
 /**
  * Sending, editing, deleting and reading messages. Persist first, then push: a send is answered
- * only after its transaction committed, with its seq, and only then published.
+ * once its transaction committed, with its seq, and published from then on (the answer does not
+ * wait for the publish).
  */
 @Injectable()
 export class MessagesService implements OnModuleInit {
@@ -57,15 +58,17 @@ export class MessagesService implements OnModuleInit {
     this.bus.subscribe('file.deleted', (event) => this.fileDeleted(event));
   }
 
-  async history(user: Principal, channelId: string, q: HistoryInput): Promise<MessagePage> {
-    await this.access.member(user, channelId);
-    return this.reader.page(channelId, { ...q, limit: q.limit ?? LIMITS.pageLimitDefault });
+  history(user: Principal, channelId: string, q: HistoryInput): Promise<MessagePage> {
+    return this.asMember(user, channelId, () =>
+      this.reader.page(channelId, { ...q, limit: q.limit ?? LIMITS.pageLimitDefault }),
+    );
   }
 
   /** Catch-up after a reconnect: everything after `afterSeq`, ascending. */
-  async sync(user: Principal, channelId: string, afterSeq: number, limit?: number): Promise<MessagePage> {
-    await this.access.member(user, channelId);
-    return this.reader.page(channelId, { after: afterSeq, limit: limit ?? LIMITS.pageLimitMax });
+  sync(user: Principal, channelId: string, afterSeq: number, limit?: number): Promise<MessagePage> {
+    return this.asMember(user, channelId, () =>
+      this.reader.page(channelId, { after: afterSeq, limit: limit ?? LIMITS.pageLimitMax }),
+    );
   }
 
   /**
@@ -89,7 +92,7 @@ export class MessagesService implements OnModuleInit {
     this.typing
       .stop(user, channelId)
       .catch((err: unknown) => this.logger.warn({ err }, 'could not clear typing state'));
-    await this.fanout.announceNew(message);
+    this.fanout.announceNew(message);
     return message;
   }
 
@@ -98,7 +101,7 @@ export class MessagesService implements OnModuleInit {
     await this.access.member(user, row.channel_id);
     if (row.author_id !== user.id) throw MessageErrors.notAuthor();
     if (row.deleted_at) throw MessageErrors.notFound();
-    if (row.body === body) return (await this.reader.hydrate([row]))[0];
+    if (row.body === body) return toMessage(row);
     const updated = await returning(
       this.db,
       `UPDATE messages SET body = $2, edited_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING id`,
@@ -130,9 +133,20 @@ export class MessagesService implements OnModuleInit {
   }
 
   /** Full-text search over the caller's channels (or one of them), newest first. */
-  async search(user: Principal, q: string, channelId?: string): Promise<Message[]> {
-    if (channelId) await this.access.member(user, channelId);
-    return this.reader.search(user.id, q, channelId);
+  search(user: Principal, q: string, channelId?: string): Promise<Message[]> {
+    const read = () => this.reader.search(user.id, q, channelId);
+    return channelId ? this.asMember(user, channelId, read) : read();
+  }
+
+  /**
+   * A read of a channel's messages, run alongside the caller's membership check rather than after
+   * it (one round trip instead of two); what it read is dropped unless the caller is a member.
+   */
+  private async asMember<T>(user: Principal, channelId: string, read: () => Promise<T>): Promise<T> {
+    const [member, result] = await Promise.allSettled([this.access.member(user, channelId), read()]);
+    if (member.status === 'rejected') throw member.reason;
+    if (result.status === 'rejected') throw result.reason;
+    return result.value;
   }
 
   /** The media service deleted a file: the message that carried it is re-sent without it. */
@@ -262,7 +276,7 @@ export class MessagesService implements OnModuleInit {
   }
 
   /** The message if its channel is visible to the caller; NOT_FOUND (about the message) otherwise. */
-  private async visibleRow(user: Principal, messageId: string): Promise<MessageRow> {
+  private async visibleRow(user: Principal, messageId: string): Promise<StoredMessageRow> {
     const row = await this.reader.row(messageId);
     if (!row) throw MessageErrors.notFound();
     try {
