@@ -1,9 +1,20 @@
-import { Global, Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Module,
+  type DynamicModule,
+  type MiddlewareConsumer,
+  type NestModule,
+} from '@nestjs/common';
+import type { DestinationStream } from 'pino';
+import type { HttpLogger } from 'pino-http';
 import { TerminusModule } from '@nestjs/terminus';
 import { EventsModule } from './events/events.module';
 import { Lifecycle } from './health/health';
-import { loggingModule } from './observability/logging';
+import { createRequestLogger, loggingModule } from './observability/logging';
 import { HttpMetricsMiddleware, Metrics } from './observability/metrics';
+
+const REQUEST_LOGGER = Symbol('REQUEST_LOGGER');
 
 export interface PlatformOptions {
   service: string;
@@ -11,6 +22,8 @@ export interface PlatformOptions {
   logPretty: boolean;
   redisUrl: string;
   redisPrefix: string;
+  /** Where log lines go (default stdout); tests read them from a stream. */
+  logDestination?: DestinationStream;
 }
 
 /**
@@ -21,15 +34,24 @@ export interface PlatformOptions {
 @Global()
 @Module({})
 export class PlatformModule implements NestModule {
+  constructor(@Inject(REQUEST_LOGGER) private readonly requestLogger: HttpLogger) {}
+
   static forRoot(opts: PlatformOptions): DynamicModule {
+    const requestLogger = createRequestLogger({
+      service: opts.service,
+      level: opts.logLevel,
+      pretty: opts.logPretty,
+      destination: opts.logDestination,
+    });
     return {
       module: PlatformModule,
       imports: [
-        loggingModule({ service: opts.service, level: opts.logLevel, pretty: opts.logPretty }),
+        loggingModule(requestLogger),
         TerminusModule.forRoot({ logger: false }),
         EventsModule.forRoot({ redisUrl: opts.redisUrl, prefix: opts.redisPrefix }),
       ],
       providers: [
+        { provide: REQUEST_LOGGER, useValue: requestLogger },
         { provide: Metrics, useValue: new Metrics(opts.service) },
         Lifecycle,
         HttpMetricsMiddleware,
@@ -39,6 +61,6 @@ export class PlatformModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(HttpMetricsMiddleware).forRoutes('*path');
+    consumer.apply(this.requestLogger, HttpMetricsMiddleware).forRoutes('*path');
   }
 }
