@@ -53,6 +53,27 @@ function behaves(make: () => LeaseStore) {
     expect(await store.acquireMany([lease(u, 's')], T + 400, T + 300)).toEqual([u]);
   });
 
+  it('renews many leases at once, reporting each user who was offline once', async () => {
+    const store = make();
+    const [online, offline, twoTabs] = [randomUUID(), randomUUID(), randomUUID()];
+    await store.acquire(lease(online, 'o1'), T + 100, T);
+    // More leases than one Redis call renews, so the chunks must agree too.
+    const others = Array.from({ length: 600 }, (_, i) => lease(randomUUID(), `x${i}`));
+    const all = [
+      lease(online, 'o1'),
+      lease(offline, 'f1'),
+      lease(twoTabs, 't1'),
+      lease(twoTabs, 't2'),
+      ...others,
+    ];
+    const came = await store.acquireMany(all, T + 1000, T + 50);
+    expect(came.sort()).toEqual([offline, twoTabs, ...others.map((l) => l.userId)].sort());
+    expect(await store.acquireMany(all, T + 2000, T + 500)).toEqual([]);
+    expect(await store.online([online, offline, twoTabs], T + 1500)).toEqual(
+      new Set([online, offline, twoTabs]),
+    );
+  });
+
   it('shortens a draining socket’s lease so it lapses unless the user reconnects', async () => {
     const store = make();
     const u = randomUUID();
