@@ -102,23 +102,36 @@ export class MessageReader {
   }
 
   /**
-   * Full-text search over the channels `userId` is a member of (the GIN index on the generated
-   * `search` column narrows first), newest first. websearch_to_tsquery never rejects user input.
+   * Full-text search over the channels `userId` is a member of, or over `channelId` (whose
+   * membership the caller checked), newest first. websearch_to_tsquery never rejects user input.
+   *
+   * The channels are given to the search as values, not as a subquery: with values the planner
+   * knows from the column statistics how many messages they hold, and walks the recency index
+   * newest-first for a word that is common in them (stopping at the 50th hit) instead of fetching
+   * every match through the GIN index and sorting. At 1,000,000 messages a mid-frequency word
+   * took 26–41 ms the other way, 4 ms this way; rare words still take the GIN index.
    */
   async search(userId: string, text: string, channelId?: string): Promise<Message[]> {
-    const params: unknown[] = [userId, text];
-    const inChannel = channelId ? `AND m.channel_id = $${params.push(channelId)}` : '';
+    const channelIds = channelId ? [channelId] : await this.channelsOf(userId);
+    if (channelIds.length === 0) return [];
     const rows: StoredMessageRow[] = await this.db.query(
       `${MESSAGE_SELECT}
-        WHERE m.search @@ websearch_to_tsquery('simple', $2)
+        WHERE m.search @@ websearch_to_tsquery('simple', $1)
           AND m.deleted_at IS NULL
-          AND m.channel_id IN (SELECT channel_id FROM memberships WHERE user_id = $1)
-          ${inChannel}
+          AND m.channel_id = ANY($2::uuid[])
         ORDER BY m.created_at DESC, m.seq DESC
         LIMIT ${LIMITS.searchResultsMax}`,
-      params,
+      [text, channelIds],
     );
     return rows.map(toMessage);
+  }
+
+  private async channelsOf(userId: string): Promise<string[]> {
+    const rows: { channel_id: string }[] = await this.db.query(
+      'SELECT channel_id FROM memberships WHERE user_id = $1',
+      [userId],
+    );
+    return rows.map((r) => r.channel_id);
   }
 }
 
