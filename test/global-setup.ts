@@ -2,7 +2,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { startEmbeddedPostgres, startS3rver, type Stoppable } from '../scripts/lib/embedded';
+import {
+  EMBEDDED_POSTGRES_ENV,
+  startEmbeddedPostgres,
+  startS3rver,
+  type Stoppable,
+} from '../scripts/lib/embedded';
 import { createMigratedDatabase, migrate } from './support/database';
 
 /** Handles the teardown needs; kept on globalThis because jest runs setup and teardown in one process. */
@@ -37,6 +42,7 @@ export default async function globalSetup(): Promise<void> {
     globals.stoppers.push(pg);
     await migrate(pg.url);
     process.env.DATABASE_URL = pg.url;
+    Object.assign(process.env, EMBEDDED_POSTGRES_ENV, { TEST_EMBEDDED_POSTGRES: 'true' });
     // PGlite cannot be started inside a jest worker, nor serve a second database: suites that need
     // an empty database of their own claim one of these spares (see freshDatabase()).
     const spares: string[] = [];

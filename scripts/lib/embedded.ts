@@ -19,6 +19,12 @@ export interface Stoppable {
   stop(): Promise<void>;
 }
 
+/**
+ * What a service must be told to use the embedded PGlite: its connections share one session, so a
+ * statement the gateway prepares on one would clash with the same statement on another.
+ */
+export const EMBEDDED_POSTGRES_ENV = { DATABASE_PREPARED_STATEMENTS: 'false' } as const;
+
 /** PGlite (in-process Postgres) served on a loopback port, so the `pg` driver and SQL are the same. */
 export async function startEmbeddedPostgres(dataDir?: string): Promise<Stoppable> {
   const { PGlite } = await import('@electric-sql/pglite');

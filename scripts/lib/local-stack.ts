@@ -8,7 +8,13 @@ import { createGatewayApp } from '../../apps/gateway/src/bootstrap';
 import { loadGatewayConfig } from '../../apps/gateway/src/config';
 import { createMediaApp } from '../../apps/media/src/bootstrap';
 import { loadMediaConfig } from '../../apps/media/src/config';
-import { freePort, startEmbeddedPostgres, startS3rver, type Stoppable } from './embedded';
+import {
+  EMBEDDED_POSTGRES_ENV,
+  freePort,
+  startEmbeddedPostgres,
+  startS3rver,
+  type Stoppable,
+} from './embedded';
 import { startFrontDoor } from './front-door';
 
 export interface LocalStackOptions {
@@ -56,6 +62,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       env.DATABASE_URL = pg.url;
       // PGlite runs one query at a time: a few connections per service are plenty.
       env.DATABASE_POOL_SIZE ??= '4';
+      for (const [name, value] of Object.entries(EMBEDDED_POSTGRES_ENV)) env[name] ??= value;
       log(`database: embedded PGlite in ${join(opts.dataDir, 'postgres')}`);
     }
     const ds = createDataSource({ url: env.DATABASE_URL, poolSize: 1 });

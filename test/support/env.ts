@@ -23,3 +23,20 @@ export function describeWithRedis(name: string, fn: () => void): void {
     describe.skip(`${name} (set REDIS_URL to run)`, fn);
   }
 }
+
+/**
+ * Whether the run is on the embedded PGlite (DATABASE_URL unset): its connections share one
+ * session, so a test cannot hold a transaction open on a connection of its own.
+ */
+export function onEmbeddedPostgres(): boolean {
+  return process.env.TEST_EMBEDDED_POSTGRES === 'true';
+}
+
+/**
+ * `describe` for suites that hold locks from connections of their own while the services work:
+ * they need a Postgres server (CI always has one; the global setup refuses PGlite under CI).
+ */
+export function describeWithPostgresServer(name: string, fn: () => void): void {
+  if (onEmbeddedPostgres()) describe.skip(`${name} (needs a Postgres server: set DATABASE_URL to run)`, fn);
+  else describe(name, fn);
+}

@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { startAuth, uniqueName, type Running } from '../../../test/support/apps';
+import { describeWithPostgresServer } from '../../../test/support/env';
 import {
   api,
   closeSql,
@@ -25,7 +26,7 @@ async function blocker(): Promise<Client> {
  * Sends without attachments that queue behind a channel's write in flight are stored together,
  * in one statement: in arrival order, gap-free, and still exactly once per clientId.
  */
-describe('gateway batched message writes', () => {
+describeWithPostgresServer('gateway batched message writes', () => {
   let auth: Running & { jwksUrl: string };
   let gw: Running;
   let owner: TestUser;

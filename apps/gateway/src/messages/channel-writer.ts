@@ -1,7 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { isUniqueViolation } from '@chat/database';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 import { GatewayMetrics } from '../infra/gateway-metrics';
 import { MessageErrors } from './messages.errors';
 
@@ -77,6 +80,9 @@ const INSERT_BATCH = `
     LEFT JOIN stored ON stored.seq = c.last_seq - fresh.total + fresh.k
    ORDER BY input.n`;
 
+/** The name INSERT_BATCH is prepared under on each connection (DATABASE_PREPARED_STATEMENTS). */
+const INSERT_BATCH_NAME = 'chat_insert_batch_v1';
+
 const keyOf = (m: NewMessage) => `${m.authorId}\n${m.clientId}`;
 
 /**
@@ -93,6 +99,7 @@ export class ChannelWriter {
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly metrics: GatewayMetrics,
   ) {}
 
@@ -151,7 +158,7 @@ export class ChannelWriter {
       return first ?? null;
     });
     const batch = messages.filter((_, i) => repeats[i] === null);
-    const rows: OutcomeRow[] = await this.db.query(INSERT_BATCH, [
+    const rows = await this.run([
       channelId,
       batch.map((m) => m.authorId),
       batch.map((m) => m.body),
@@ -165,6 +172,14 @@ export class ChannelWriter {
       else all.push(typeof all[first] === 'string' ? all[first] : 'duplicate');
     }
     return all;
+  }
+
+  /** INSERT_BATCH, prepared once per connection unless DATABASE_PREPARED_STATEMENTS is off. */
+  private async run(values: unknown[]): Promise<OutcomeRow[]> {
+    if (!this.config.database.preparedStatements) return this.db.query(INSERT_BATCH, values);
+    const pool = (this.db.driver as PostgresDriver).master as Pool;
+    const result = await pool.query<OutcomeRow>({ name: INSERT_BATCH_NAME, text: INSERT_BATCH, values });
+    return result.rows;
   }
 }
 
