@@ -28,6 +28,8 @@ export interface Config {
   seedMessages: number;
   historyRequests: number;
   searchRequests: number;
+  /** Unmeasured history and search requests of each kind before the measured ones. */
+  warmRequests: number;
   httpMaxMs: number;
   bodyBytes: number;
   connectConcurrency: number;
