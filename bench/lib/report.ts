@@ -243,9 +243,10 @@ export function renderTable(r: RunResult): string {
     (s) => (s?.fanout ? String(s.fanout.sustainableRate) : '—'),
     (s) => s?.fanout?.sustainableRate,
   );
-  const ranRates = (cfg?.rates ?? []).filter((rate) =>
-    Object.values(r.systems).some((s) => s.fanout?.steps.some((x) => x.rate === rate)),
-  );
+  // The ramp's rates and the refinement steps between them, as any system ran them.
+  const ranRates = [
+    ...new Set(Object.values(r.systems).flatMap((s) => s.fanout?.steps.map((x) => x.rate) ?? [])),
+  ].sort((a, b) => a - b);
   for (const rate of ranRates) {
     const step = (s: SystemResult | undefined) => s?.fanout?.steps.find((x) => x.rate === rate);
     row(

@@ -35,6 +35,8 @@ export interface Config {
   connectConcurrency: number;
   /** A fan-out step whose p99 exceeds this ends the ramp: the system is saturated. */
   stopAboveMs: number;
+  /** Extra fan-out steps, each halving the interval around the highest rate with p99 < 100 ms. */
+  refineSteps: number;
   /** Quiet time that counts as settled after connecting (no presence event for this long). */
   settleMs: number;
   /** The whole run is aborted (everything stopped, partial results written) after this. */
