@@ -476,9 +476,19 @@ async function fanoutScenario(ctx: Ctx, sys: System, pop: Population, sr: System
     logStep(sys, `fan-out ${rate}/s`, result);
     return result;
   };
+  const saturated = (x: OpenLoopResult) => x.latency.p99 > cfg.stopAboveMs || x.deliveryRatio < 0.9;
+  const repeated: OpenLoopResult[] = [];
   for (const rate of cfg.rates) {
-    const result = await step(rate);
-    if (result.latency.p99 > cfg.stopAboveMs || result.deliveryRatio < 0.9) {
+    let result = await step(rate);
+    if (saturated(result)) {
+      // Once, a stall of a few hundred ms that neither CPU nor the event loop explains (seen in
+      // the baseline too) ended a ramp far below the ceiling: a step past the limit runs again,
+      // and only a second one ends the ramp. JSON keeps the first (`fanout.repeated`).
+      repeated.push(...steps.splice(steps.indexOf(result), 1));
+      log(`${sys.name}: ${rate}/s past ${cfg.stopAboveMs} ms, running it again`);
+      result = await step(rate);
+    }
+    if (saturated(result)) {
       log(`${sys.name}: saturated at ${rate}/s, not stepping higher`);
       break;
     }
@@ -497,6 +507,7 @@ async function fanoutScenario(ctx: Ctx, sys: System, pop: Population, sr: System
     clients: cfg.fanoutClients,
     connect: fan.result,
     steps,
+    repeated,
     sustainableRate: sustainableRate(steps, 100, needAll),
   };
   await disconnectAll(ctx);

@@ -27,6 +27,8 @@ export interface SystemResult {
     clients: number;
     connect: ConnectResult;
     steps: OpenLoopResult[];
+    /** Ramp steps past `stopAboveMs` that were run again (the repeat is in `steps`). */
+    repeated?: OpenLoopResult[];
     sustainableRate: number;
     /** Every client again right after they all disconnected (a mass reconnect). */
     reconnect?: ConnectResult;
