@@ -17,7 +17,13 @@ if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-npx jest "$@"
+if [ -n "${DATABASE_URL:-}" ]; then
+  npx jest "$@"
+else
+  # The embedded PGlite serves every connection from one session: suites running side by side
+  # interleave their statements there, so they take turns.
+  npx jest --runInBand "$@"
+fi
 if [ -f apps/web/e2e/jest.config.js ]; then
   npm run test:browser
 fi

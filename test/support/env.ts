@@ -40,3 +40,9 @@ export function describeWithPostgresServer(name: string, fn: () => void): void {
   if (onEmbeddedPostgres()) describe.skip(`${name} (needs a Postgres server: set DATABASE_URL to run)`, fn);
   else describe(name, fn);
 }
+
+/** `it` for a test of concurrent transactions, which PGlite's one shared session cannot give. */
+export function itWithPostgresServer(name: string, fn: () => Promise<void>): void {
+  if (onEmbeddedPostgres()) it.skip(`${name} (needs a Postgres server: set DATABASE_URL to run)`, fn);
+  else it(name, fn);
+}

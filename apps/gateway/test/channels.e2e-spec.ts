@@ -1,4 +1,5 @@
 import { request, startAuth, uniqueName, type Running } from '../../../test/support/apps';
+import { itWithPostgresServer } from '../../../test/support/env';
 import {
   api,
   connect,
@@ -437,31 +438,34 @@ describe('gateway channels', () => {
   });
 
   describe('direct messages', () => {
-    it('returns the same DM every time, even to concurrent calls from both sides', async () => {
-      const [a, b] = await Promise.all([newUser(auth.url, 'dma'), newUser(auth.url, 'dmb')]);
-      const [sa, sb] = await Promise.all([open(a), open(b)]);
-      const results = await Promise.all(
-        Array.from({ length: 10 }, (_, i) =>
-          i % 2 ? as(a)('POST', '/dms', { userId: b.id }) : as(b)('POST', '/dms', { userId: a.id }),
-        ),
-      );
-      expect(results.map((r) => r.status)).toEqual(Array(10).fill(200));
-      expect(new Set(results.map((r) => r.body.id)).size).toBe(1);
-      const dmId = results[0].body.id;
-      expect(results.find((r, i) => i % 2 === 1)?.body).toMatchObject({
-        kind: 'dm',
-        name: b.username,
-        memberCount: 2,
-      });
-      expect(results.find((r, i) => i % 2 === 0)?.body.name).toBe(a.username);
-      expect((await sa.inbox.next('channel:joined')).id).toBe(dmId);
-      expect((await sb.inbox.next('channel:joined')).name).toBe(a.username);
-      expect(await sa.inbox.during('channel:joined', 100)).toEqual([]);
-      expect(sa.inbox.all('channel:joined')).toHaveLength(1);
-      const ack = await send(sa.socket, 'message:send', { channelId: dmId, body: 'psst' });
-      expect(ack.ok).toBe(true);
-      expect((await sb.inbox.next('message:new')).body).toBe('psst');
-    });
+    itWithPostgresServer(
+      'returns the same DM every time, even to concurrent calls from both sides',
+      async () => {
+        const [a, b] = await Promise.all([newUser(auth.url, 'dma'), newUser(auth.url, 'dmb')]);
+        const [sa, sb] = await Promise.all([open(a), open(b)]);
+        const results = await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            i % 2 ? as(a)('POST', '/dms', { userId: b.id }) : as(b)('POST', '/dms', { userId: a.id }),
+          ),
+        );
+        expect(results.map((r) => r.status)).toEqual(Array(10).fill(200));
+        expect(new Set(results.map((r) => r.body.id)).size).toBe(1);
+        const dmId = results[0].body.id;
+        expect(results.find((r, i) => i % 2 === 1)?.body).toMatchObject({
+          kind: 'dm',
+          name: b.username,
+          memberCount: 2,
+        });
+        expect(results.find((r, i) => i % 2 === 0)?.body.name).toBe(a.username);
+        expect((await sa.inbox.next('channel:joined')).id).toBe(dmId);
+        expect((await sb.inbox.next('channel:joined')).name).toBe(a.username);
+        expect(await sa.inbox.during('channel:joined', 100)).toEqual([]);
+        expect(sa.inbox.all('channel:joined')).toHaveLength(1);
+        const ack = await send(sa.socket, 'message:send', { channelId: dmId, body: 'psst' });
+        expect(ack.ok).toBe(true);
+        expect((await sb.inbox.next('message:new')).body).toBe('psst');
+      },
+    );
 
     it('refuses a DM with oneself or a user that does not exist', async () => {
       expect((await as(owner)('POST', '/dms', { userId: owner.id })).status).toBe(400);
