@@ -60,8 +60,8 @@ const DEFAULT: Config = {
   // none of them queues behind itself at the highest rate (240/s ÷ 20 = 12/s each).
   fanoutSenders: 20,
   // Up to where this 2-core machine saturates (the generators alone need ≈ 1 core per 100 msg/s
-  // to 1,000 clients), so the ramp finds each system's ceiling instead of ending below it; the
-  // ramp stops at the first step past `stopAboveMs`.
+  // to 1,000 clients), so the ramp finds each system's ceiling instead of ending below it; it
+  // stops at a step past `stopAboveMs` (run twice), then refines around the ceiling.
   rates: [10, 20, 40, 60, 80, 100, 120, 140, 160, 200, 240],
   warmMs: 1000,
   stepMs: 4000,
