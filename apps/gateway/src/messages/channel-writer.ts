@@ -177,6 +177,8 @@ export class ChannelWriter {
   /** INSERT_BATCH, prepared once per connection unless DATABASE_PREPARED_STATEMENTS is off. */
   private async run(values: unknown[]): Promise<OutcomeRow[]> {
     if (!this.config.database.preparedStatements) return this.db.query(INSERT_BATCH, values);
+    // TypeORM's query() cannot name a statement; its driver's pg pool can (pg prepares a named
+    // statement once per connection and reuses it).
     const pool = (this.db.driver as PostgresDriver).master as Pool;
     const result = await pool.query<OutcomeRow>({ name: INSERT_BATCH_NAME, text: INSERT_BATCH, values });
     return result.rows;

@@ -6,6 +6,7 @@ import { AppError, EVENT_BUS, type DomainEvents, type EventBus } from '@chat/pla
 import type { Principal } from '@chat/security';
 import { ChannelAccess, type ChannelRef } from '../channels/channel-access';
 import { ChannelErrors } from '../channels/channels.errors';
+import { ChannelsService } from '../channels/channels.service';
 import { GatewayMetrics } from '../infra/gateway-metrics';
 import { returning } from '../infra/sql';
 import { TypingService } from '../presence/typing.service';
@@ -47,6 +48,7 @@ export class MessagesService implements OnModuleInit {
     @InjectDataSource() private readonly db: DataSource,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
     private readonly access: ChannelAccess,
+    private readonly channels: ChannelsService,
     private readonly reader: MessageReader,
     private readonly fanout: MessageFanout,
     private readonly writer: ChannelWriter,
@@ -133,9 +135,9 @@ export class MessagesService implements OnModuleInit {
   }
 
   /** Full-text search over the caller's channels (or one of them), newest first. */
-  search(user: Principal, q: string, channelId?: string): Promise<Message[]> {
-    const read = () => this.reader.search(user.id, q, channelId);
-    return channelId ? this.asMember(user, channelId, read) : read();
+  async search(user: Principal, q: string, channelId?: string): Promise<Message[]> {
+    if (channelId) return this.asMember(user, channelId, () => this.reader.search(q, [channelId]));
+    return this.reader.search(q, await this.channels.memberChannelIds(user.id));
   }
 
   /**
