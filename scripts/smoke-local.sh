@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Starts the built local mode with no external services, registers and logs in through the front
-# door, restarts it, and logs in again: the data must have survived. Needs `npm run build`.
+# Starts the built local mode with no external services (embedded PostgreSQL, s3rver), registers and
+# logs in through the front door, stops it (within 10 s, the database with it), starts it again, and
+# logs in again: the data must have survived. Needs `npm run build`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=$(mktemp -d)
@@ -22,7 +23,13 @@ start() {
   done
   cat "$log"; echo "local mode did not start"; exit 1
 }
-stop() { kill -TERM "$pid"; wait "$pid" || true; pid=""; }
+stop() {
+  local t0=$SECONDS
+  kill -TERM "$pid"; wait "$pid" || true; pid=""
+  [ $((SECONDS - t0)) -le 10 ] || { echo "local mode took $((SECONDS - t0)) s to stop"; exit 1; }
+  # The embedded PostgreSQL stopped with it (a clean shutdown removes its postmaster.pid).
+  [ ! -f "$data/postgres/postmaster.pid" ] || { echo "the embedded PostgreSQL is still running"; cat "$log"; exit 1; }
+}
 post() { curl -sS -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port$1" -H 'content-type: application/json' -d "$2"; }
 
 start
@@ -37,4 +44,5 @@ start
 code=$(post /auth/login '{"username":"smoke_user","password":"smoke-password"}')
 [ "$code" = 200 ] || { echo "login after restart answered $code"; cat "$log"; exit 1; }
 stop
+grep -q "embedded PostgreSQL" "$log" || { echo "local mode did not use the embedded PostgreSQL"; cat "$log"; exit 1; }
 echo "local mode smoke: register 201, login 200, web $web, login after restart 200"

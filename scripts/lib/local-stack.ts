@@ -8,14 +8,9 @@ import { createGatewayApp } from '../../apps/gateway/src/bootstrap';
 import { loadGatewayConfig } from '../../apps/gateway/src/config';
 import { createMediaApp } from '../../apps/media/src/bootstrap';
 import { loadMediaConfig } from '../../apps/media/src/config';
-import {
-  EMBEDDED_POSTGRES_ENV,
-  freePort,
-  startEmbeddedPostgres,
-  startS3rver,
-  type Stoppable,
-} from './embedded';
+import { freePort, startEmbeddedPostgres, startS3rver, type Stoppable } from './embedded';
 import { startFrontDoor } from './front-door';
+import { importPgliteDataDir, isPgliteDataDir } from './pglite-import';
 
 export interface LocalStackOptions {
   /** Front door port (0: any free port). */
@@ -45,9 +40,10 @@ async function listen(app: INestApplication, port: number, host: string): Promis
 }
 
 /**
- * The whole product in one process with no external services: embedded Postgres (PGlite on a
- * loopback port), s3rver on loopback, in-memory fan-out and events, auth + media + gateway, and
- * the front door. Each part switches to a real server when its URL is set.
+ * The whole product with no external services: an embedded PostgreSQL (a child process on a
+ * loopback port, data in DATA_DIR/postgres), s3rver on loopback, in-memory fan-out and events,
+ * auth + media + gateway, and the front door. Each part switches to a real server when its URL is
+ * set.
  */
 export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
   const log = opts.log ?? (() => undefined);
@@ -57,13 +53,13 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const host = opts.host ?? '127.0.0.1';
   try {
     if (!env.DATABASE_URL) {
-      const pg = await startEmbeddedPostgres(join(opts.dataDir, 'postgres'));
+      const pgDir = join(opts.dataDir, 'postgres');
+      // Data written by the earlier PGlite default moves into PostgreSQL once, on the first start.
+      if (isPgliteDataDir(pgDir)) await importPgliteDataDir(pgDir, log);
+      const pg = await startEmbeddedPostgres({ dataDir: pgDir, log });
       stoppers.push(pg);
       env.DATABASE_URL = pg.url;
-      // PGlite runs one query at a time: a few connections per service are plenty.
-      env.DATABASE_POOL_SIZE ??= '4';
-      for (const [name, value] of Object.entries(EMBEDDED_POSTGRES_ENV)) env[name] ??= value;
-      log(`database: embedded PGlite in ${join(opts.dataDir, 'postgres')}`);
+      log(`database: embedded PostgreSQL (127.0.0.1:${pg.port}, pid ${pg.pid}) in ${pgDir}`);
     }
     const ds = createDataSource({ url: env.DATABASE_URL, poolSize: 1 });
     await ds.initialize();

@@ -1,7 +1,8 @@
 /**
  * `npm run test:faults`: the long fault-injection suites (test/faults/*.fault-spec.ts) against the
  * built project on the local process stack (`npm run build:server` first). Same transform, module
- * mapper and global setup as the root config; one suite at a time, since each one loads the machine.
+ * mapper and global setup as the root config (so they run on DATABASE_URL's Postgres, or on the
+ * embedded PostgreSQL it starts when unset); one suite at a time, since each one loads the machine.
  */
 const root = require('../../jest.config.js');
 

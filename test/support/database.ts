@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync } from 'node:fs';
-import { join } from 'node:path';
 import { Client } from 'pg';
 // Relative, not @chat/database: jest's globalSetup runs outside its module mapper.
 import { createDataSource } from '../../libs/database/src/data-source';
@@ -45,26 +43,11 @@ export async function dropDatabase(url: string): Promise<void> {
   }
 }
 
-/**
- * A database of a suite's own, empty but migrated: on the run's Postgres server when there is one,
- * else a second embedded PGlite.
- */
+/** A database of a suite's own, empty but migrated, on the run's Postgres server. */
 export async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const server = process.env.TEST_DATABASE_SERVER_URL;
-  if (server) {
-    const url = await createMigratedDatabase(server, 'chat_fresh');
-    return { url, drop: () => dropDatabase(url) };
-  }
-  // Embedded mode: claim an unused spare started by the global setup (a lock file per spare).
-  const spares = (process.env.TEST_SPARE_DATABASES ?? '').split(',').filter(Boolean);
-  const claims = process.env.TEST_SPARE_CLAIMS_DIR ?? '';
-  for (const [i, url] of spares.entries()) {
-    try {
-      closeSync(openSync(join(claims, `spare-${i}`), 'wx'));
-      return { url, drop: () => Promise.resolve() };
-    } catch {
-      /* taken by another suite */
-    }
-  }
-  throw new Error('no empty database left: raise SPARE_EMBEDDED_DATABASES in test/global-setup.ts');
+  if (!server)
+    throw new Error('TEST_DATABASE_SERVER_URL is not set: run the tests through jest (test/global-setup.ts)');
+  const url = await createMigratedDatabase(server, 'chat_fresh');
+  return { url, drop: () => dropDatabase(url) };
 }

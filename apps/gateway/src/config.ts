@@ -19,7 +19,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
       /** REST requests per user (or address) per minute. */
       HTTP_RATE_PER_MINUTE: num({ default: 600 }),
       /** Grace period for in-flight commands on SIGTERM before sockets are closed. */
-      SHUTDOWN_GRACE_MS: num({ default: 10_000 }),
+      SHUTDOWN_GRACE_MS: num({ default: 5_000 }),
       /**
        * How long a socket's presence lease lives without a heartbeat (refreshed every third of it):
        * the users of a crashed replica go offline within this plus one sweep interval.
@@ -40,8 +40,9 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
       /**
        * Keeps the message write statement prepared on each database connection (planned once per
        * connection instead of once per batch: half of Postgres's work for a message to a quiet
-       * channel). Off for a server whose connections share one session, as the embedded PGlite's
-       * do (the local mode turns it off itself).
+       * channel). On everywhere, the local mode included. Turn it off only behind a transaction-mode
+       * pooler older than PgBouncer 1.21, which hands one connection's statements to another
+       * server session that never saw the PREPARE.
        */
       DATABASE_PREPARED_STATEMENTS: bool({ default: true }),
     },
@@ -58,7 +59,13 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
     },
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
     corsOrigins: e.CORS_ORIGINS,
-    jwt: { jwksUrl: e.AUTH_JWKS_URL, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
+    trustedProxies: e.TRUSTED_PROXIES,
+    jwt: {
+      jwksUrl: e.AUTH_JWKS_URL,
+      jwksRefreshSeconds: e.AUTH_JWKS_REFRESH_SECONDS,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+    },
     socket: {
       maxPayloadBytes: e.SOCKET_MAX_PAYLOAD_BYTES,
       maxPendingCommands: e.SOCKET_MAX_PENDING_COMMANDS,

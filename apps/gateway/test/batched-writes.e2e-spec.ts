@@ -1,6 +1,5 @@
 import { Client } from 'pg';
 import { startAuth, uniqueName, type Running } from '../../../test/support/apps';
-import { describeWithPostgresServer } from '../../../test/support/env';
 import {
   api,
   closeSql,
@@ -26,7 +25,7 @@ async function blocker(): Promise<Client> {
  * Sends without attachments that queue behind a channel's write in flight are stored together,
  * in one statement: in arrival order, gap-free, and still exactly once per clientId.
  */
-describeWithPostgresServer('gateway batched message writes', () => {
+describe('gateway batched message writes', () => {
   let auth: Running & { jwksUrl: string };
   let gw: Running;
   let owner: TestUser;

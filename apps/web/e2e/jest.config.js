@@ -14,7 +14,8 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/' }),
-  // A fresh database and s3rver per run, exactly as the server suites get them.
+  // A fresh database (on DATABASE_URL's server, or an embedded PostgreSQL), Redis (REDIS_URL, or a
+  // private redis-server) and s3rver per run, exactly as the server suites get them.
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',
   testTimeout: 120_000,

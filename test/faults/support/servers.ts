@@ -21,12 +21,15 @@ export function distDir(): string {
   return dir;
 }
 
-/** The run's Postgres server (the global setup's DATABASE_URL); the fault tests need a real one. */
+/**
+ * The run's Postgres server: DATABASE_URL's, or the embedded PostgreSQL the global setup started
+ * when DATABASE_URL is unset.
+ */
 export function postgresServerUrl(): string {
   const url = process.env.TEST_DATABASE_SERVER_URL;
   if (!url)
     throw new Error(
-      'the fault tests need a real Postgres: set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/chat)',
+      'TEST_DATABASE_SERVER_URL is not set: run the fault tests through jest (test/global-setup.ts)',
     );
   return url;
 }
