@@ -33,18 +33,53 @@ async function main(): Promise<void> {
     },
     webRoot: existsSync(webRoot) ? webRoot : undefined,
     log: (line) => console.log(`[stack] ${line}`),
+    signal: startup.signal,
   });
   console.log(`\n  Chat (${stack.gateways.length} gateways) is running at ${stack.url}\n`);
-  const stop = () => {
-    console.log('[stack] stopping…');
+  stopOn = (signal) => {
+    console.log(`[stack] ${signal}: stopping…`);
+    // The stack reaps its services by 8.5 s (SIGKILL for any past its own deadline); this is the
+    // last resort should something of the launcher's own hang.
+    const deadline = setTimeout(() => {
+      console.error(`[stack] not stopped ${STOP_DEADLINE_MS} ms after ${signal}: exiting anyway`);
+      for (const svc of [stack.auth, stack.media, ...stack.gateways]) svc.kill('SIGKILL');
+      process.exit(1);
+    }, STOP_DEADLINE_MS);
     stack.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
+      () => {
+        clearTimeout(deadline);
+        process.exit(0);
+      },
+      (err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      },
     );
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
 }
+
+/** Within this of SIGINT or SIGTERM the launcher has exited, its services with it. */
+const STOP_DEADLINE_MS = 9_500;
+
+/** Aborted by a signal during start-up: the services started so far are stopped, then we exit. */
+const startup = new AbortController();
+/** The stop once the stack runs. */
+let stopOn: ((signal: NodeJS.Signals) => void) | undefined;
+let stopping = false;
+const onSignal = (signal: NodeJS.Signals) => {
+  if (stopping) {
+    // A second Ctrl+C: the person wants out now.
+    console.log(`[stack] ${signal}: exiting now`);
+    process.exit(1);
+  }
+  stopping = true;
+  if (stopOn) return stopOn(signal);
+  console.log(`[stack] ${signal} during start-up: stopping what has started…`);
+  setTimeout(() => process.exit(1), STOP_DEADLINE_MS);
+  startup.abort();
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
 
 main().catch((err: unknown) => {
   console.error(err);

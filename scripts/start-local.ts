@@ -1,6 +1,9 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { startLocalStack } from './lib/local-stack';
+
+/** DATA_DIR (default ./data): the embedded database, stored files and generated keys. */
+const dataDir = resolve(process.env.DATA_DIR || './data');
 
 /**
  * `npm start`: the whole product on one machine with no external services, at one URL.
@@ -9,7 +12,6 @@ import { startLocalStack } from './lib/local-stack';
  */
 async function main(): Promise<void> {
   const port = Number(process.env.PORT || 8080);
-  const dataDir = resolve(process.env.DATA_DIR || './data');
   const webRoot = resolve(__dirname, '../web');
   // The services' ports are the launcher's business (0 = any free port), not the services' config.
   const { AUTH_PORT, GATEWAY_PORT, MEDIA_PORT, ...rest } = process.env;
@@ -28,22 +30,65 @@ async function main(): Promise<void> {
     log: (line) => console.log(`[local] ${line}`),
   });
   console.log(`\n  Chat is running at ${stack.url}\n  (data in ${dataDir}; Ctrl+C stops it)\n`);
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    console.log('[local] stopping…');
+  stopOn = (signal) => {
+    console.log(`[local] ${signal}: stopping…`);
+    const deadline = setTimeout(() => {
+      console.error(`[local] not stopped ${STOP_DEADLINE_MS} ms after ${signal}: exiting anyway`);
+      stopEmbeddedDatabase();
+      process.exit(1);
+    }, STOP_DEADLINE_MS);
     stack.stop().then(
-      () => process.exit(0),
+      () => {
+        clearTimeout(deadline);
+        process.exit(0);
+      },
       (err: unknown) => {
         console.error(err);
         process.exit(1);
       },
     );
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
 }
+
+/**
+ * Within this of SIGINT or SIGTERM the process has exited, whatever is in flight (the services cut
+ * hanging requests sooner, see boundHttpClose); under the 10 s promised.
+ */
+const STOP_DEADLINE_MS = 9_000;
+
+/**
+ * When the orderly stop cannot finish (the deadline, a second Ctrl+C, a signal during start-up):
+ * asks the embedded PostgreSQL in DATA_DIR/postgres, if one runs, for a fast shutdown, which it
+ * completes by itself. It runs in a process group of its own (so a Ctrl+C reaches only us), so
+ * nothing else would stop it once we exit.
+ */
+function stopEmbeddedDatabase(): void {
+  const pgData = join(dataDir, 'postgres');
+  try {
+    const pid = Number(readFileSync(join(pgData, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    if (/postgres$/.test(cmd[0] ?? '') && cmd.some((arg) => resolve(arg) === pgData))
+      process.kill(pid, 'SIGINT');
+  } catch {
+    // No embedded database (DATABASE_URL), not started yet, or already gone.
+  }
+}
+
+/** The stop once the stack runs; a signal during start-up just exits. */
+let stopOn: ((signal: NodeJS.Signals) => void) | undefined;
+let stopping = false;
+const onSignal = (signal: NodeJS.Signals) => {
+  if (stopping || !stopOn) {
+    // A second Ctrl+C, or one before the stack is up: the person wants out now.
+    console.log(`[local] ${signal}: exiting now`);
+    stopEmbeddedDatabase();
+    process.exit(1);
+  }
+  stopping = true;
+  stopOn(signal);
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
 
 main().catch((err: unknown) => {
   console.error(err);

@@ -283,4 +283,73 @@ describe('front door: gateways in turn, sticky, around the dead', () => {
     door.closeAllConnections();
     await closed;
   });
+
+  it('answers a malformed percent-encoding 400 in the error shape and keeps serving (it ended the process)', async () => {
+    const webRoot = mkdtempSync(join(tmpdir(), 'chat-door-web-'));
+    writeFileSync(join(webRoot, 'index.html'), '<!doctype html>');
+    await start(0, webRoot);
+    for (const path of ['/%E0', '/%E0%A4%A', '/assets/%zz', '/%00']) {
+      const bad = await call(base, path);
+      expect(bad.status).toBe(400);
+      expect(JSON.parse(bad.body)).toMatchObject({ statusCode: 400, code: 'VALIDATION' });
+    }
+    expect((await call(base, '/')).status).toBe(200);
+    rmSync(webRoot, { recursive: true, force: true });
+  });
+
+  it('serves nothing from a sibling directory whose name starts with the web root', async () => {
+    const webRoot = mkdtempSync(join(tmpdir(), 'chat-door-web-'));
+    writeFileSync(join(webRoot, 'index.html'), 'the page');
+    mkdirSync(`${webRoot}-old`);
+    writeFileSync(join(`${webRoot}-old`, 'secret.txt'), 'secret');
+    await start(0, webRoot);
+    const sibling = `${webRoot.split('/').pop()}-old`;
+    const answer = await call(base, `/..%2f${sibling}%2fsecret.txt`);
+    expect(answer.body).toBe('the page');
+    rmSync(webRoot, { recursive: true, force: true });
+    rmSync(`${webRoot}-old`, { recursive: true, force: true });
+  });
+
+  it('refuses upgrades other than a WebSocket GET of /socket.io/ with a 400, without asking a gateway', async () => {
+    await start(0);
+    const upgrades = [
+      ['GET', '/channels', 'websocket'],
+      ['GET', '/socket.io/?EIO=4&transport=websocket', 'h2c'],
+      ['POST', '/socket.io/?EIO=4&transport=websocket', 'websocket'],
+    ];
+    for (const [method, path, protocol] of upgrades) {
+      const status = await new Promise<number>((done, fail) => {
+        const req = request(`${base}${path}`, {
+          method,
+          agent: false,
+          headers: { connection: 'Upgrade', upgrade: protocol },
+        });
+        req.on('response', (res) => {
+          res.resume();
+          done(res.statusCode ?? 0);
+        });
+        req.on('upgrade', () => fail(new Error('upgraded')));
+        req.on('error', fail);
+        req.end();
+      });
+      expect(status).toBe(400);
+    }
+    expect(gateways.flatMap((g) => g.seen)).toEqual([]);
+  });
+
+  it('survives a tunnel reset from either side, and keeps tunnelling', async () => {
+    await start(0);
+    // The client resets its end mid-tunnel.
+    const one = await greeting(base, '/socket.io/?EIO=4&transport=websocket');
+    (one.ws as unknown as { _socket: Socket })._socket.resetAndDestroy();
+    // The gateway dies under an open tunnel (its sockets reset).
+    const two = await greeting(base, '/socket.io/?EIO=4&transport=websocket');
+    sockets.push(two.ws);
+    const closed = new Promise<void>((done) => two.ws.once('close', () => done()));
+    await gateways.find((g) => g.name === two.from)!.kill();
+    await closed;
+    const three = await greeting(base, '/socket.io/?EIO=4&transport=websocket');
+    sockets.push(three.ws);
+    expect(three.from).not.toBe(two.from);
+  });
 });

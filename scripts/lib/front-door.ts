@@ -1,16 +1,18 @@
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import {
+  Agent,
   createServer,
   get as httpGet,
-  request as httpRequest,
   type IncomingMessage,
   type Server,
   type ServerResponse,
 } from 'node:http';
-import type { Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { extname, join, normalize, resolve } from 'node:path';
-import httpProxy from 'http-proxy';
+import { extname, join, resolve, sep } from 'node:path';
+import { createProxyServer } from 'http-proxy-3';
+import type { ErrorCode } from '@chat/contracts';
+import { answerOnSocket, edgeRequestId, errorBody, guardHttpEdges } from '@chat/platform/http/edge';
 
 /**
  * The local front door: one origin that routes by the contract's path prefixes (auth, media,
@@ -18,6 +20,11 @@ import httpProxy from 'http-proxy';
  * HTTPRoute in Kubernetes. With several gateways it deals browsers out in turn and pins each to
  * its gateway with a cookie, so socket.io's polling transport keeps hitting the replica that holds
  * its session; a gateway that dies or drains stops getting new clients within about a second.
+ *
+ * The proxying itself is http-proxy-3's (a maintained rewrite of http-proxy, which has had no
+ * release since 2020, with the same API). Whatever a client sends costs that request only: every
+ * handler catches its own errors and answers in the contract's error shape, and every socket has
+ * an `error` listener.
  */
 export interface FrontDoorOptions {
   port: number;
@@ -202,103 +209,65 @@ function stickyCookie(index: number): string {
   return `${STICKY_COOKIE}=${index}; Path=/; HttpOnly; SameSite=Lax`;
 }
 
-function unavailable(res: ServerResponse | Duplex): void {
-  if ('writeHead' in res && !res.headersSent) {
-    res.writeHead(503, { 'content-type': 'application/json' });
-    res.end(
-      JSON.stringify({
-        statusCode: 503,
-        code: 'UNAVAILABLE',
-        message: 'Upstream unavailable',
-        requestId: 'front-door',
-      }),
-    );
-  } else {
+/** The front door's own answer, in the contract's error shape. */
+function answer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  code: ErrorCode,
+  message: string,
+): void {
+  if (res.headersSent || res.destroyed) {
+    // Part of another answer already left: cutting the connection is the only honest signal.
     res.destroy();
+    return;
   }
+  const body = errorBody(status, message, edgeRequestId(req), code);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(req.method === 'HEAD' ? undefined : body);
 }
 
-/** The head of an HTTP/1.1 response, from an upstream answer's raw headers. */
-function responseHead(status: number, message: string, rawHeaders: string[]): string {
-  const lines = [`HTTP/1.1 ${status} ${message}`];
-  for (let i = 0; i < rawHeaders.length; i += 2) lines.push(`${rawHeaders[i]}: ${rawHeaders[i + 1]}`);
-  return lines.join('\r\n') + '\r\n\r\n';
+/** An upstream failed: 503 if nothing was answered yet (on a response or a raw socket), else cut. */
+function unavailable(req: IncomingMessage, res: ServerResponse | Duplex): void {
+  if ('writeHead' in res) answer(req, res, 503, 'UNAVAILABLE', 'Upstream unavailable');
+  else answerOnSocket(res, 503, 'Upstream unavailable', { req, code: 'UNAVAILABLE' });
 }
 
 /**
- * Forwards a WebSocket upgrade to `target` and then pipes the two sockets. Written out rather than
- * http-proxy's `ws()`, which ends the client socket when the upstream refuses: here `refused` is
- * called instead, before a byte went back to the client, so the handshake can go to another gateway.
+ * How requests reach the services: marked keep-alive, so a service that answers before reading the
+ * whole body (a 413 for a body over its limit) reads and drops the rest rather than closing on it,
+ * which cut the proxy mid-write and turned the 413 into a 503; yet never reused, since a pooled
+ * connection the service has just closed would fail like a dead gateway and be marked down.
  */
-function tunnel(
-  req: IncomingMessage,
-  client: Duplex,
-  head: Buffer,
-  target: string,
-  refused: (err: Error) => void,
-): void {
-  const url = new URL(target);
-  const headers = { ...req.headers };
-  const append = (name: string, value: string) => {
-    const prior = headers[name];
-    headers[name] = prior ? `${String(prior)},${value}` : value;
-  };
-  append('x-forwarded-for', req.socket.remoteAddress ?? '');
-  append('x-forwarded-port', String(req.socket.localPort ?? ''));
-  append('x-forwarded-proto', 'ws');
-  const out = httpRequest({
-    hostname: url.hostname,
-    port: url.port,
-    method: req.method,
-    path: req.url,
-    headers,
-    agent: false,
-  });
-  let answered = false;
-  const abandon = () => out.destroy();
-  client.once('close', abandon);
-  out.on('error', (err) => {
-    client.off('close', abandon);
-    if (!answered && !client.destroyed) refused(err);
-    else client.destroy();
-  });
-  // The upstream answered without upgrading (e.g. socket.io's 400 for an unknown session): pass the
-  // answer on, re-framed, since the body arrives already de-chunked.
-  out.on('response', (res) => {
-    answered = true;
-    const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
-    res.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const raw: string[] = [];
-      for (let i = 0; i < res.rawHeaders.length; i += 2) {
-        const name = res.rawHeaders[i].toLowerCase();
-        if (name !== 'transfer-encoding' && name !== 'content-length' && name !== 'connection')
-          raw.push(res.rawHeaders[i], res.rawHeaders[i + 1]);
-      }
-      raw.push('Content-Length', String(body.length), 'Connection', 'close');
-      client.end(
-        Buffer.concat([Buffer.from(responseHead(res.statusCode ?? 502, res.statusMessage ?? '', raw)), body]),
-      );
-    });
-  });
-  out.on('upgrade', (res, upstream, upstreamHead) => {
-    answered = true;
-    client.off('close', abandon);
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    upstream.on('error', end).on('close', end);
-    client.on('error', end).on('close', end);
-    upstream.setNoDelay(true);
-    upstream.setTimeout(0);
-    client.write(responseHead(101, 'Switching Protocols', res.rawHeaders));
-    if (upstreamHead.length) client.write(upstreamHead);
-    if (head.length) upstream.write(head);
-    upstream.pipe(client).pipe(upstream);
-  });
-  out.end();
+class OneRequestAgent extends Agent {
+  override keepSocketAlive(): boolean {
+    return false;
+  }
+}
+
+const KEEP_ALIVE = { connection: 'keep-alive' };
+
+/**
+ * An agent that hands http-proxy-3 a connection already made. A WebSocket handshake connects to
+ * the gateway first, here, because http-proxy-3 ends the client socket when the upstream refuses:
+ * a refusal seen before handing over leaves the handshake free to go to another gateway.
+ */
+function handOver(upstream: Socket): Agent {
+  const agent = new Agent();
+  (agent as unknown as { createConnection: () => Socket }).createConnection = () => upstream;
+  return agent;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
+  } catch {
+    // ENAMETOOLONG, ENOTDIR, EACCES…: not a file we serve.
+    return false;
+  }
 }
 
 /** Serves the web client; `onDocument` runs before the headers of index.html (the app's page). */
@@ -309,27 +278,58 @@ function serveWeb(
   res: ServerResponse,
   onDocument: () => void,
 ): void {
-  const urlPath = decodeURIComponent((req.url ?? '/').split('?')[0]);
-  const candidate = normalize(join(root, urlPath));
-  const inside = candidate.startsWith(resolve(root));
-  const file =
-    inside && existsSync(candidate) && statSync(candidate).isFile() ? candidate : join(root, 'index.html');
-  if (!existsSync(file)) {
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('web client not built: run npm run build:web');
-    return;
+  // Static files answer GET and HEAD only, as nginx does; the services answer unknown routes 404.
+  if (req.method !== 'GET' && req.method !== 'HEAD') return answer(req, res, 404, 'NOT_FOUND', 'Not found');
+  let urlPath: string;
+  try {
+    urlPath = decodeURIComponent((req.url ?? '/').split('?')[0]);
+  } catch {
+    // `/%E0`: not UTF-8 once decoded. This threw out of the request handler and ended the process.
+    return answer(req, res, 400, 'VALIDATION', 'Malformed percent-encoding in the path');
+  }
+  if (urlPath.includes('\0')) return answer(req, res, 400, 'VALIDATION', 'NUL in the path');
+  const base = resolve(root);
+  const candidate = join(base, urlPath);
+  // `base + sep`: a sibling directory sharing the prefix (`web-old/`) is outside, too.
+  const inside = candidate === base || candidate.startsWith(base + sep);
+  const index = join(base, 'index.html');
+  const file = inside && isFile(candidate) ? candidate : index;
+  if (!isFile(file)) {
+    return answer(req, res, 404, 'NOT_FOUND', 'web client not built: run npm run build:web');
   }
   const type = MIME[extname(file)] ?? 'application/octet-stream';
-  const immutable = file.includes(`${join(root, 'assets')}`);
-  if (file === join(root, 'index.html')) onDocument();
-  res.writeHead(200, {
+  const immutable = file.startsWith(join(base, 'assets') + sep);
+  if (file === index) onDocument();
+  const headers = {
     'content-type': type,
     'content-security-policy': csp,
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
     'x-frame-options': 'DENY',
     'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
+  };
+  if (req.method === 'HEAD') {
+    res.writeHead(200, headers).end();
+    return;
+  }
+  const stream = createReadStream(file);
+  stream.once('error', () => {
+    if (!res.headersSent) answer(req, res, 500, 'INTERNAL', 'Internal error');
+    else res.destroy();
   });
-  createReadStream(file).pipe(res);
+  stream.once('open', () => {
+    res.writeHead(200, headers);
+    stream.pipe(res);
+  });
+  res.once('close', () => stream.destroy());
+}
+
+/**
+ * The front door is the edge: the services trust loopback as a proxy (TRUSTED_PROXIES), so a client's
+ * own X-Forwarded-For must not reach them. Dropped here, `xfwd` then sets it to the peer's address.
+ */
+function forgetForwardedFor(req: IncomingMessage): void {
+  delete req.headers['x-forwarded-for'];
 }
 
 /** The front door's HTTP server, and the gateways it balances (`gateways.add` for one started later). */
@@ -338,32 +338,38 @@ export interface FrontDoor extends Server {
 }
 
 export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor> {
-  const proxy = httpProxy.createProxyServer({ xfwd: true, proxyTimeout: 120_000 });
-  // Gateway requests handle their errors in a callback; this answers for auth and media.
-  proxy.on('error', (_err, _req, res) => unavailable(res));
+  const proxy = createProxyServer({ xfwd: true, proxyTimeout: 120_000 });
+  const agent = new OneRequestAgent({ keepAlive: true });
+  // Every proxy call below passes its own error callback; http-proxy-3 still emits here for errors
+  // of a proxied client socket. An 'error' event with no listener would end the process.
+  proxy.on('error', (_err, req, res) => unavailable(req, res));
   const pool = new GatewayPool(opts.gateways);
   const pin = (res: ServerResponse, choice: GatewayChoice) => {
     if (choice.repin && pool.size > 1) res.setHeader('set-cookie', stickyCookie(choice.index));
   };
 
+  const toService = (req: IncomingMessage, res: ServerResponse, target: string): void => {
+    proxy.web(req, res, { target, agent, headers: KEEP_ALIVE }, () => unavailable(req, res));
+  };
+
   const toGateway = (req: IncomingMessage, res: ServerResponse, tried = new Set<number>()): void => {
     const choice = pool.pick(req, tried);
-    if (!choice) return unavailable(res);
+    if (!choice) return unavailable(req, res);
     pin(res, choice);
-    proxy.web(req, res, { target: choice.target }, (err) => {
+    proxy.web(req, res, { target: choice.target, agent, headers: KEEP_ALIVE }, (err) => {
       // The client went away, or the gateway failed mid-answer: nothing to retry.
-      if (req.socket.destroyed || !isConnectionError(err)) return unavailable(res);
+      if (req.socket.destroyed || !isConnectionError(err)) return unavailable(req, res);
       pool.markDown(choice.index);
       tried.add(choice.index);
       if (!res.headersSent && RETRIABLE_METHODS.has(req.method ?? '')) toGateway(req, res, tried);
-      else unavailable(res);
+      else unavailable(req, res);
     });
   };
 
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const route = routeFor(req.url ?? '/');
-    if (route === 'auth') proxy.web(req, res, { target: opts.auth });
-    else if (route === 'media') proxy.web(req, res, { target: opts.media });
+    if (route === 'auth') toService(req, res, opts.auth);
+    else if (route === 'media') toService(req, res, opts.media);
     else if (route === 'gateway') toGateway(req, res);
     else if (opts.webRoot) {
       // A new browser is pinned by the page itself, before the app fires its first API calls in
@@ -373,29 +379,66 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
         const choice = pool.size > 1 ? pool.pick(req) : undefined;
         if (choice) pin(res, choice);
       });
-    } else res.writeHead(404).end();
+    } else answer(req, res, 404, 'NOT_FOUND', 'Not found');
+  };
+
+  const server = createServer((req, res) => {
+    try {
+      forgetForwardedFor(req);
+      handle(req, res);
+    } catch (err) {
+      // Whatever a request does, it costs that request only.
+      console.error('[front door] request failed:', err);
+      answer(req, res, 500, 'INTERNAL', 'Internal error');
+    }
   });
+  guardHttpEdges(server);
+
+  /** Connects to a gateway, the next one when it refuses; hands the handshake to http-proxy-3. */
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, tried: Set<number>): void => {
+    const choice = pool.pick(req, tried);
+    if (!choice) return answerOnSocket(socket, 503, 'Upstream unavailable', { req, code: 'UNAVAILABLE' });
+    const target = new URL(choice.target);
+    const upstream = connect({ host: target.hostname, port: Number(target.port) });
+    const abandon = () => upstream.destroy();
+    socket.once('close', abandon);
+    const refused = (err: Error) => {
+      socket.off('close', abandon);
+      if (socket.destroyed) return;
+      if (!isConnectionError(err))
+        return answerOnSocket(socket, 503, 'Upstream unavailable', { req, code: 'UNAVAILABLE' });
+      pool.markDown(choice.index);
+      tried.add(choice.index);
+      upgrade(req, socket, head, tried);
+    };
+    upstream.once('error', refused);
+    upstream.once('connect', () => {
+      socket.off('close', abandon);
+      upstream.off('error', refused);
+      // From here the HTTP client and http-proxy-3 own the socket's errors; this one only makes sure
+      // none is ever unhandled in between.
+      upstream.on('error', () => upstream.destroy());
+      proxy.ws(req, socket, head, { target: choice.target, agent: handOver(upstream) }, () =>
+        unavailable(req, socket),
+      );
+    });
+  };
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    if (routeFor(req.url ?? '/') !== 'gateway') {
-      socket.destroy();
-      return;
-    }
-    const attempt = (tried: Set<number>): void => {
-      const choice = pool.pick(req, tried);
-      if (!choice) {
-        socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    try {
+      forgetForwardedFor(req);
+      const url = req.url ?? '/';
+      const websocket = (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
+      if (!url.startsWith('/socket.io/') || req.method !== 'GET' || !websocket) {
+        answerOnSocket(socket, 400, 'Only WebSocket upgrades of GET /socket.io/ are served', { req });
         return;
       }
-      tunnel(req, socket, head, choice.target, (err) => {
-        if (!isConnectionError(err)) return void socket.destroy();
-        pool.markDown(choice.index);
-        tried.add(choice.index);
-        attempt(tried);
-      });
-    };
-    attempt(new Set());
+      upgrade(req, socket, head, new Set());
+    } catch (err) {
+      console.error('[front door] upgrade failed:', err);
+      answerOnSocket(socket, 500, 'Internal error', { req, code: 'INTERNAL' });
+    }
   });
 
   // node stops tracking a connection once it is upgraded, so closeAllConnections() would leave the

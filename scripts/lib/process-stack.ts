@@ -29,6 +29,8 @@ export interface ProcessStackOptions {
   log?: (line: string) => void;
   /** Inherit the services' stdout/stderr (default: discard, keep stderr tail). */
   inheritOutput?: boolean;
+  /** Aborted during start-up: the services started so far are stopped and the start fails. */
+  signal?: AbortSignal;
 }
 
 export interface ProcessStack {
@@ -96,7 +98,10 @@ export async function startProcessStack(opts: ProcessStackOptions): Promise<Proc
   env.CORS_ORIGINS ??= `http://localhost:${port},http://127.0.0.1:${port}`;
   env.JWT_KEYS_DIR ??= join(opts.dataDir, 'keys');
 
+  opts.signal?.addEventListener('abort', () => children.forEach((c) => c.kill('SIGTERM')), { once: true });
+
   const launch = async (name: string, app: string, portVar: string): Promise<ServiceProcess> => {
+    if (opts.signal?.aborted) throw new Error('stopped during start-up');
     const p = await freePort();
     const child = spawn(process.execPath, [join(dist, 'apps', app, 'src', 'main.js')], {
       env: { ...env, [portVar]: String(p) },
@@ -157,8 +162,10 @@ export async function startProcessStack(opts: ProcessStackOptions): Promise<Proc
         return g;
       },
       stop: async () => {
+        // close() first: closeAllConnections() before it would leave the listener taking new ones.
+        const closed = new Promise<void>((done) => door.close(() => done()));
         door.closeAllConnections();
-        await new Promise<void>((done) => door.close(() => done()));
+        await closed;
         await stopAll(children);
         for (const s of stoppers.reverse()) await s.stop().catch(() => undefined);
       },
@@ -170,12 +177,19 @@ export async function startProcessStack(opts: ProcessStackOptions): Promise<Proc
   }
 }
 
-/** SIGTERM (a graceful drain) to every child still running, SIGKILL to any still there after 15 s. */
+/**
+ * How long a child gets after SIGTERM before SIGKILL: a service exits by itself within its stop
+ * deadline (STOP_DEADLINE_MS, 8 s, libs/platform/src/http/stop.ts); this only reaps one that hung
+ * past it, so the stack as a whole is down within 10 s.
+ */
+const KILL_AFTER_MS = 8_500;
+
+/** SIGTERM (a graceful drain) to every child still running, SIGKILL to any still there after KILL_AFTER_MS. */
 async function stopAll(children: ServiceProcess[]): Promise<void> {
   const running = children.filter((c) => c.child.exitCode === null && c.child.signalCode === null);
   for (const c of running) c.kill('SIGTERM');
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((r) => (timer = setTimeout(r, 15_000)));
+  const timeout = new Promise<void>((r) => (timer = setTimeout(r, KILL_AFTER_MS)));
   await Promise.race([Promise.all(running.map((c) => c.exited)), timeout]);
   clearTimeout(timer);
   const stuck = running.filter((c) => c.child.exitCode === null && c.child.signalCode === null);

@@ -13,6 +13,11 @@ export async function createAuthApp(config: AuthConfig): Promise<INestApplicatio
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));
-  configureHttpApp(app, { title: 'Chat auth', docsPath: 'auth/docs', corsOrigins: config.corsOrigins });
+  configureHttpApp(app, {
+    title: 'Chat auth',
+    docsPath: 'auth/docs',
+    corsOrigins: config.corsOrigins,
+    trustedProxies: config.trustedProxies,
+  });
   return app;
 }

@@ -1,9 +1,12 @@
+import { stopOnSignals } from '@chat/platform';
 import { loadAuthConfig } from './config';
 import { createAuthApp } from './bootstrap';
 
 async function main(): Promise<void> {
   const config = loadAuthConfig();
   const app = await createAuthApp(config);
+  // Wired before listening: a signal during start-up stops the app too, within the same deadline.
+  stopOnSignals(app);
   await app.listen(config.port, '0.0.0.0');
 }
 

@@ -13,6 +13,13 @@ export async function createGatewayApp(config: GatewayConfig): Promise<INestAppl
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));
-  configureHttpApp(app, { title: 'Chat gateway', docsPath: 'docs/gateway', corsOrigins: config.corsOrigins });
+  configureHttpApp(app, {
+    title: 'Chat gateway',
+    docsPath: 'docs/gateway',
+    corsOrigins: config.corsOrigins,
+    trustedProxies: config.trustedProxies,
+    // socket.io's engine answers its own upgrades; any other path's is refused in the error shape.
+    upgradePaths: ['/socket.io/'],
+  });
   return app;
 }

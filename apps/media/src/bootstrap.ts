@@ -22,7 +22,12 @@ export async function createMediaApp(config: MediaConfig): Promise<INestApplicat
     bufferLogs: true,
   });
   app.useLogger(app.get(Logger));
-  configureHttpApp(app, { title: 'Chat media', docsPath: 'docs/media', corsOrigins: config.corsOrigins });
+  configureHttpApp(app, {
+    title: 'Chat media',
+    docsPath: 'docs/media',
+    corsOrigins: config.corsOrigins,
+    trustedProxies: config.trustedProxies,
+  });
   const server = app.getHttpServer() as Server;
   server.requestTimeout = REQUEST_TIMEOUT_MS;
   server.setTimeout(IDLE_TIMEOUT_MS);

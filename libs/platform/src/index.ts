@@ -15,3 +15,4 @@ export * from './observability/logging';
 export * from './platform.module';
 export * from './http/id-param';
 export * from './redis/rate-limiter';
+export * from './http/stop';

@@ -1,4 +1,5 @@
 import { BadRequestException, NotFoundException } from '@nestjs/common';
+import { gunzipSync } from 'node:zlib';
 import { AppError } from './app-error';
 import { mapError } from './error-mapping';
 
@@ -25,6 +26,32 @@ describe('mapError', () => {
     });
     expect(mapError(Object.assign(new Error('x'), { type: 'entity.too.large' }))).toMatchObject({
       status: 413,
+    });
+  });
+
+  it('keeps the 4xx the HTTP layer put on an error it had no type for, without its details', () => {
+    // What body-parser hands on for `Content-Encoding: gzip` over bytes that are not gzip: zlib's
+    // error, given a status by http-errors' createError(400, err).
+    let zlib: unknown;
+    try {
+      gunzipSync(Buffer.from('not gzip at all'));
+    } catch (err) {
+      zlib = err;
+    }
+    const mapped = mapError(Object.assign(zlib as Error, { status: 400, statusCode: 400, expose: true }));
+    expect(mapped).toMatchObject({
+      status: 400,
+      code: 'VALIDATION',
+      message: 'Malformed request',
+      internal: false,
+    });
+    // A status the layer marks as not for the client, or a 5xx, stays ours.
+    expect(mapError(Object.assign(new Error('boom'), { status: 500, expose: false }))).toMatchObject({
+      status: 500,
+      internal: true,
+    });
+    expect(mapError(Object.assign(new Error('x'), { status: 400, expose: false }))).toMatchObject({
+      status: 500,
     });
   });
 

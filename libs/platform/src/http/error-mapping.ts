@@ -44,6 +44,14 @@ function isUnavailable(err: unknown): boolean {
   );
 }
 
+/** A 4xx status set on an error by the HTTP layer (`status`/`statusCode`, as http-errors does). */
+function clientStatusOf(err: unknown): number | undefined {
+  const e = err as { status?: unknown; statusCode?: unknown; expose?: unknown } | undefined;
+  const status = e?.status ?? e?.statusCode;
+  if (typeof status !== 'number' || status < 400 || status > 499 || e?.expose === false) return undefined;
+  return status;
+}
+
 function messageOf(response: unknown, fallback: string): string {
   if (typeof response === 'string') return response;
   const m = (response as { message?: unknown })?.message;
@@ -84,6 +92,19 @@ export function mapError(err: unknown): MappedError {
           ? 'Unsupported body encoding'
           : 'Malformed request body';
     return { status: ERROR_STATUS[code], code, message, headers: {}, internal: false };
+  }
+  // Client errors of the HTTP layer carry their 4xx status without a `type` we know: the body
+  // parser's for a body that does not inflate (`Content-Encoding: gzip` on bytes that are not gzip
+  // was a 500 INTERNAL). The client's fault, not ours.
+  const httpStatus = clientStatusOf(err);
+  if (httpStatus) {
+    return {
+      status: httpStatus,
+      code: codeForStatus(httpStatus),
+      message: httpStatus === 404 ? 'Not found' : 'Malformed request',
+      headers: {},
+      internal: false,
+    };
   }
   if (isUnavailable(err)) {
     return {
