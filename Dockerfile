@@ -26,6 +26,7 @@ RUN npm run build \
  && test -f dist/apps/auth/src/main.js \
  && test -f dist/apps/gateway/src/main.js \
  && test -f dist/apps/media/src/main.js \
+ && test -f dist/apps/media/src/sandbox/parser-worker.mjs \
  && test -f dist/scripts/migrate.js \
  && test -f dist/web/index.html
 
@@ -40,14 +41,17 @@ COPY deploy/nginx/snippets/ /etc/nginx/snippets/
 # deploy/nginx/front-door.conf over it to add the routing to auth, media and the gateways.
 COPY deploy/nginx/web.conf /etc/nginx/conf.d/default.conf
 COPY --from=build /app/dist/web /usr/share/nginx/html
+# Renders the set_real_ip_from lines from TRUSTED_PROXIES into /tmp, then execs nginx.
+COPY deploy/docker/web-entrypoint.sh /usr/local/bin/web-entrypoint.sh
 USER 101
 EXPOSE 8080 8081
 # QUIT is nginx's graceful stop: finish in-flight requests, then exit.
 STOPSIGNAL SIGQUIT
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD wget -q -O /dev/null http://127.0.0.1:8081/healthz || exit 1
-# The image's entrypoint scripts rewrite /etc/nginx/conf.d as root; none of that applies here.
-ENTRYPOINT []
+# Not the nginx image's entrypoint scripts (they rewrite /etc/nginx/conf.d as root): ours only
+# writes under /tmp, then execs nginx, which stays PID 1.
+ENTRYPOINT ["/bin/sh", "/usr/local/bin/web-entrypoint.sh"]
 CMD ["nginx", "-g", "daemon off;"]
 
 # ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import { registerUser, request, startAuth, type Running } from '../support/apps'
 import { getFile, startMedia, StoreInspector, TestDb, uploadFile, type RunningMedia } from '../support/media';
 import {
   gifJsPolyglot,
+  hostileCorpus,
   liarGif,
   liarJpeg,
   liarPng,
@@ -55,6 +56,76 @@ describe('security: hostile uploads', () => {
     expect(headers.get('content-security-policy')).toMatch(/sandbox/);
     expect(headers.get('content-type') ?? '').not.toMatch(/html|javascript|ecmascript|xml|svg/i);
   };
+
+  /** Health answers, and an ordinary upload right after goes through. */
+  const expectServiceAlive = async (after: string) => {
+    const health = await request(media.url, 'GET', '/healthz');
+    const normal = await upload(Buffer.from(`still here after ${after}\n`), 'ok.txt', 'text/plain');
+    expect({ after, health: health.status, upload: normal.status }).toEqual({
+      after,
+      health: 200,
+      upload: 201,
+    });
+  };
+
+  it('answers every file of the hostile corpus 201 or 415 within seconds, multipart and presigned, and stays up', async () => {
+    const corpus = hostileCorpus();
+    const rows: string[] = [];
+    for (const file of corpus) {
+      // Multipart: the body streams through the service, detected from its first bytes.
+      let started = Date.now();
+      const res = await upload(file.data, file.name, file.declared);
+      const multipartMs = Date.now() - started;
+      expect({ file: file.name, status: res.status }).toEqual({
+        file: file.name,
+        status: res.status === 201 ? 201 : 415,
+      });
+      if (res.status === 415) expect(res.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+      expect(multipartMs).toBeLessThan(5000);
+      await expectServiceAlive(file.name);
+
+      // Presigned: PUT straight to the store, detected when completed. Declaring what multipart
+      // detected succeeds; a file multipart refused is refused here too, as bytes that are not the
+      // (allowed) type declared: 409 by the contract.
+      const declared = res.status === 201 ? res.body.contentType : file.declared;
+      started = Date.now();
+      const created = await request(media.url, 'POST', '/files/uploads', {
+        token: alice.accessToken,
+        body: { channelId, name: 'hostile.bin', size: file.data.length, contentType: declared },
+      });
+      expect({ file: file.name, status: created.status }).toEqual({ file: file.name, status: 201 });
+      const put = await fetch(created.body.upload.url, {
+        method: 'PUT',
+        headers: created.body.upload.headers,
+        body: file.data,
+      });
+      expect(put.ok).toBe(true);
+      const completed = await request(media.url, 'POST', `/files/${created.body.file.id}/complete`, {
+        token: alice.accessToken,
+      });
+      const presignedMs = Date.now() - started;
+      expect({ file: file.name, status: completed.status }).toEqual({
+        file: file.name,
+        status: res.status === 201 ? 200 : 409,
+      });
+      expect(presignedMs).toBeLessThan(5000);
+      await expectServiceAlive(`${file.name} (presigned)`);
+      rows.push(
+        `${file.kind} | ${file.name} | ${file.data.length} B | multipart ${res.status} ${res.body.contentType ?? ''} ${multipartMs} ms | presigned ${completed.status} ${presignedMs} ms`,
+      );
+    }
+    console.log(`[security] hostile corpus (${corpus.length} files):\n${rows.join('\n')}`);
+
+    // All of them at once: the parsers' pools queue them, and each still gets its answer.
+    const started = Date.now();
+    const all = await Promise.all(corpus.map((file) => upload(file.data, file.name, file.declared)));
+    const ms = Date.now() - started;
+    console.log(`[security] hostile corpus, ${corpus.length} uploads at once: ${ms} ms`);
+    expect(all.filter((r) => r.status !== 201 && r.status !== 415).map((r) => r.status)).toEqual([]);
+    expect(ms).toBeLessThan(15_000);
+    await expectServiceAlive('the corpus at once');
+    // About 300 requests in a row; each file's own limit is the 5 s above.
+  }, 180_000);
 
   it('stores polyglots as the format their bytes start with and serves them inert', async () => {
     const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#f00' } })

@@ -39,6 +39,20 @@ describe('loadMediaConfig', () => {
     expect(c.media.publicUrl).toBe('https://s3.example.com');
   });
 
+  it('budgets the parsers of uploaded bytes, with no test hook unless a test sets one', () => {
+    expect(loadMediaConfig({}).media.parsers).toEqual({
+      sniffTimeoutMs: 2000,
+      thumbTimeoutMs: 15_000,
+      maxHeapMb: 64,
+      workers: 2,
+      queueLimit: 200,
+      testHangMarker: undefined,
+    });
+    const load = () => loadMediaConfig({ MEDIA_SNIFF_TIMEOUT_MS: '0', MEDIA_PARSER_WORKERS: 'two' });
+    expect(load).toThrow(/MEDIA_SNIFF_TIMEOUT_MS/);
+    expect(load).toThrow(/MEDIA_PARSER_WORKERS/);
+  });
+
   it('refuses bad values, naming every bad variable', () => {
     const load = () =>
       loadMediaConfig({ MEDIA_MAX_BYTES: '0', MEDIA_PUBLIC_URL: 'ftp://x', MEDIA_ALLOWED_TYPES: 'png' });

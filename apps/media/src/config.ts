@@ -97,6 +97,16 @@ export function loadMediaConfig(env: NodeJS.ProcessEnv = process.env) {
       MEDIA_THUMB_MAX_SIDE: positiveInt({ default: 320 }),
       /** Images declaring more pixels than this get no thumbnail (decompression bombs). */
       MEDIA_THUMB_MAX_INPUT_PIXELS: positiveInt({ default: 64_000_000 }),
+      /** Type detection of one upload may take this long in its worker; then 415 (type undetectable). */
+      MEDIA_SNIFF_TIMEOUT_MS: positiveInt({ default: 2000 }),
+      /** Decoding and resizing one image may take this long in its worker; then no thumbnail. */
+      MEDIA_THUMB_TIMEOUT_MS: positiveInt({ default: 15_000 }),
+      /** V8 heap of each parser worker, MB (sharp's pixel buffers are native: MEDIA_THUMB_MAX_INPUT_PIXELS bounds those). */
+      MEDIA_PARSER_MAX_HEAP_MB: positiveInt({ default: 64 }),
+      /** Worker threads per parser (type detection, thumbnails), started on demand. */
+      MEDIA_PARSER_WORKERS: positiveInt({ default: 2 }),
+      /** Jobs that may wait per parser; past that type detection answers 503 and thumbnails are skipped. */
+      MEDIA_PARSER_QUEUE: nonNegativeInt({ default: 200 }),
     },
     env,
   );
@@ -108,7 +118,13 @@ export function loadMediaConfig(env: NodeJS.ProcessEnv = process.env) {
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
     corsOrigins: e.CORS_ORIGINS,
-    jwt: { jwksUrl: e.AUTH_JWKS_URL, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
+    trustedProxies: e.TRUSTED_PROXIES,
+    jwt: {
+      jwksUrl: e.AUTH_JWKS_URL,
+      jwksRefreshSeconds: e.AUTH_JWKS_REFRESH_SECONDS,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+    },
     s3: {
       endpoint: e.S3_ENDPOINT,
       region: e.S3_REGION,
@@ -135,6 +151,18 @@ export function loadMediaConfig(env: NodeJS.ProcessEnv = process.env) {
         e.MEDIA_SWEEP_INTERVAL_SECONDS || Math.max(1, Math.min(300, Math.floor(uploadTtlSeconds / 4))),
       thumbMaxSide: e.MEDIA_THUMB_MAX_SIDE,
       thumbMaxInputPixels: e.MEDIA_THUMB_MAX_INPUT_PIXELS,
+      parsers: {
+        sniffTimeoutMs: e.MEDIA_SNIFF_TIMEOUT_MS,
+        thumbTimeoutMs: e.MEDIA_THUMB_TIMEOUT_MS,
+        maxHeapMb: e.MEDIA_PARSER_MAX_HEAP_MB,
+        workers: e.MEDIA_PARSER_WORKERS,
+        queueLimit: e.MEDIA_PARSER_QUEUE,
+        /**
+         * Tests only, set by no variable: a job whose bytes start with this string makes its worker
+         * loop forever, as file-type 16's ASF parser did (CVE-2026-31808), to prove the deadline.
+         */
+        testHangMarker: undefined as string | undefined,
+      },
     },
   };
 }

@@ -40,6 +40,7 @@ export class MediaAppModule {
         DatabaseModule.forRoot(config.database),
         SecurityModule.forRoot({
           keys: config.jwt.jwksUrl,
+          jwksRefreshSeconds: config.jwt.jwksRefreshSeconds,
           issuer: config.jwt.issuer,
           audience: config.jwt.audience,
         }),

@@ -253,7 +253,7 @@ describe('media: streamed uploads and downloads', () => {
       const res = await uploadFile(small.url, alice.accessToken, channelId, exe, 'cat.png', 'image/png');
       expect(res.status).toBe(415);
       expect(res.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
-      // An ELF binary has no magic number file-type knows: binary without a type is refused too.
+      // An ELF binary (application/x-elf since file-type 21) is not on the allowlist either.
       const elf = Buffer.concat([Buffer.from('\x7fELF\x02\x01\x01\x00', 'latin1'), Buffer.alloc(500)]);
       const res2 = await uploadFile(small.url, alice.accessToken, channelId, elf, 'notes.txt', 'text/plain');
       expect(res2.status).toBe(415);

@@ -3,6 +3,7 @@ import type { Counter } from 'prom-client';
 import sharp from 'sharp';
 import { Metrics } from '@chat/platform';
 import { MEDIA_CONFIG, type MediaConfig } from '../config';
+import { ParsersService } from '../sandbox/parsers.service';
 import { thumbObjectKey } from '../storage/object-keys';
 import { StorageService } from '../storage/storage.service';
 
@@ -13,9 +14,6 @@ const SOURCES: Record<string, string> = {
   'image/gif': 'gif',
   'image/webp': 'webp',
 };
-/** Thumbnails made at once per replica: decoding is CPU and memory heavy, bursts wait their turn. */
-const CONCURRENCY = 2;
-const TIMEOUT_SECONDS = 20;
 
 export interface ThumbnailSource {
   id: string;
@@ -26,22 +24,24 @@ export interface ThumbnailSource {
 
 /**
  * Thumbnails of uploaded images: webp (small, keeps transparency), longest side MEDIA_THUMB_MAX_SIDE,
- * EXIF orientation applied. Best effort: any failure (a pixel bomb over the limit, a corrupt image,
- * the store) is logged and the file simply has no thumbnail; it never fails the upload.
+ * EXIF orientation applied. Decoding runs in a worker (ParsersService) under MEDIA_THUMB_TIMEOUT_MS
+ * and a pixel limit. Best effort: any failure (a pixel bomb over the limit, a corrupt image, a
+ * decoder past its deadline, every worker busy, the store) is logged and the file simply has no
+ * thumbnail; it never fails the upload.
  */
 @Injectable()
 export class ThumbnailsService {
   private readonly logger = new Logger(ThumbnailsService.name);
   private readonly outcomes: Counter<'outcome'>;
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
 
   constructor(
     private readonly storage: StorageService,
+    private readonly parsers: ParsersService,
     @Inject(MEDIA_CONFIG) private readonly config: MediaConfig,
     metrics: Metrics,
   ) {
-    // libvips' operation cache helps repeated work on the same image, which a media server never does.
+    // sharp's native libraries must be loaded by the main thread before any worker loads them (on
+    // glibc they stay loaded until the process exits; a worker-first load can crash at its exit).
     sharp.cache(false);
     this.outcomes = metrics.counter('media_thumbnails_total', 'Thumbnail generation by outcome', ['outcome']);
   }
@@ -50,27 +50,13 @@ export class ThumbnailsService {
   async generate(file: ThumbnailSource): Promise<string | null> {
     const format = SOURCES[file.contentType];
     if (!format) return null;
-    await this.acquire();
     try {
-      const input = await this.storage.readBytes(file.objectKey);
-      if (!input) return null;
-      const image = sharp(input, {
-        // Checked against the header before decoding: a 100 kB PNG claiming 100k×100k pixels stops here.
-        limitInputPixels: this.config.media.thumbMaxInputPixels,
-        failOn: 'error',
-        animated: false,
+      const thumb = await this.parsers.thumbnail(() => this.storage.readBytes(file.objectKey), {
+        format,
+        side: this.config.media.thumbMaxSide,
+        maxInputPixels: this.config.media.thumbMaxInputPixels,
       });
-      const meta = await image.metadata();
-      // sharp also decodes SVG, TIFF, HEIF…: only ever feed it what the bytes were detected as.
-      if (meta.format !== format)
-        throw new Error(`decoder ${meta.format} does not match ${file.contentType}`);
-      const side = this.config.media.thumbMaxSide;
-      const thumb = await image
-        .rotate()
-        .resize({ width: side, height: side, fit: 'inside', withoutEnlargement: true })
-        .webp({ quality: 80 })
-        .timeout({ seconds: TIMEOUT_SECONDS })
-        .toBuffer();
+      if (!thumb) return null;
       const key = thumbObjectKey(file.channelId, file.id);
       await this.storage.put(key, thumb, 'image/webp');
       this.outcomes.inc({ outcome: 'ok' });
@@ -79,22 +65,6 @@ export class ThumbnailsService {
       this.outcomes.inc({ outcome: 'failed' });
       this.logger.warn(`no thumbnail for file ${file.id}: ${(err as Error).message}`);
       return null;
-    } finally {
-      this.release();
     }
-  }
-
-  private acquire(): Promise<void> {
-    if (this.running < CONCURRENCY) {
-      this.running++;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.waiting.push(resolve));
-  }
-
-  private release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.running--;
   }
 }

@@ -1,9 +1,21 @@
 import { isUtf8 } from 'node:buffer';
-import { fromBuffer } from 'file-type';
-import { OCTET_STREAM, TEXT_PLAIN } from '../files/media-types';
+import { normalizeMime, OCTET_STREAM, TEXT_PLAIN } from '../files/media-types';
 
 /** What file-type needs to recognise every format it knows. */
 export const SNIFF_BYTES = 4100;
+
+/**
+ * Types file-type finds from a byte or two that text can contain: taken only when the bytes are
+ * not UTF-8 text. (An MPEG transport stream is "G" at 0 and at 188: a text file starting with "G"
+ * with another "G" 188 bytes on would otherwise be video.)
+ */
+const WEAK_MAGIC = new Set(['video/mp2t']);
+
+/**
+ * Magic-number detection of the first bytes: the MIME type, or null when no format is recognised.
+ * In the service this is file-type in a worker under a deadline (ParsersService.sniff).
+ */
+export type Sniffer = (head: Buffer) => Promise<string | null>;
 
 /**
  * Bytes no text file contains: C0 controls other than tab, LF, VT, FF, CR and ESC. UTF-16 text
@@ -63,10 +75,12 @@ export class ContentInspector {
   private text: TextChecker | null = null;
   private magic: string | null = null;
 
-  static async start(head: Buffer): Promise<ContentInspector> {
+  static async start(head: Buffer, sniff: Sniffer): Promise<ContentInspector> {
     const inspector = new ContentInspector();
-    const found = head.length ? await fromBuffer(head) : undefined;
-    if (found) inspector.magic = found.mime;
+    const found = head.length ? await sniff(head) : null;
+    // Without parameters: Opus is `audio/ogg; codecs=opus` to file-type, `audio/ogg` to the allowlist.
+    const type = found ? normalizeMime(found) : null;
+    if (type && !(WEAK_MAGIC.has(type) && new TextChecker().push(head))) inspector.magic = type;
     else {
       inspector.text = new TextChecker();
       inspector.text.push(head);
