@@ -576,7 +576,10 @@ describe('auth service (e2e)', () => {
 
   describe('operations', () => {
     it('serves health, readiness, metrics and the OpenAPI document', async () => {
-      expect((await request(auth.url, 'GET', '/healthz')).body).toEqual({ status: 'ok' });
+      expect((await request(auth.url, 'GET', '/healthz')).body).toMatchObject({
+        status: 'ok',
+        details: { database: { status: 'up' }, eventBus: { status: 'up' } },
+      });
       const ready = await request(auth.url, 'GET', '/readyz');
       expect(ready.status).toBe(200);
       expect(ready.body.details.database.status).toBe('up');

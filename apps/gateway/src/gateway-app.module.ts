@@ -13,7 +13,6 @@ import { SecurityModule } from '@chat/security';
 import { ChannelsModule } from './channels/channels.module';
 import type { GatewayConfig } from './config';
 import { GatewayConfigModule } from './config.module';
-import { GatewayRedis } from './infra/gateway-redis';
 import { InfraModule } from './infra/infra.module';
 import { MessagesModule } from './messages/messages.module';
 import { RealtimeModule } from './realtime/realtime.module';
@@ -36,6 +35,7 @@ export class GatewayAppModule {
         DatabaseModule.forRoot(config.database),
         SecurityModule.forRoot({
           keys: config.jwt.jwksUrl,
+          jwksRefreshSeconds: config.jwt.jwksRefreshSeconds,
           issuer: config.jwt.issuer,
           audience: config.jwt.audience,
         }),
@@ -48,10 +48,11 @@ export class GatewayAppModule {
       controllers: [HealthController, MetricsController],
       providers: [
         {
+          // Redis and the event bus are reported by HealthController for every app: the gateway
+          // degrades without Redis, so it does not decide readiness here.
           provide: READINESS_PROBES,
-          useFactory: (db: DataSource, redis: GatewayRedis): ReadinessProbe[] =>
-            [databaseProbe(db), redis.probe()].filter((p): p is ReadinessProbe => p !== null),
-          inject: [getDataSourceToken(), GatewayRedis],
+          useFactory: (db: DataSource): ReadinessProbe[] => [databaseProbe(db)],
+          inject: [getDataSourceToken()],
         },
       ],
     };

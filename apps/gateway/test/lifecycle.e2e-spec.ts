@@ -50,15 +50,22 @@ describeWithRedis('gateway lifecycle', () => {
     await closeSql();
   });
 
-  it('answers liveness and readiness with Postgres and Redis checked', async () => {
-    expect((await request(gw.url, 'GET', '/healthz')).body).toEqual({ status: 'ok' });
+  it('answers liveness and readiness with Postgres, Redis and the event bus checked', async () => {
     const ready = await request(gw.url, 'GET', '/readyz');
     expect(ready.status).toBe(200);
-    expect(ready.body.details).toEqual({
+    const details = {
       lifecycle: { status: 'up' },
       database: { status: 'up' },
-      redis: { status: 'up' },
-    });
+      ...(process.env.REDIS_URL
+        ? { redis: { status: 'up', critical: false }, eventBus: { status: 'up', state: 'subscribed' } }
+        : { eventBus: { status: 'up', state: 'subscribed' } }),
+    };
+    expect(ready.body.details).toEqual(details);
+    expect((await request(gw.url, 'GET', '/healthz')).body).toEqual({ status: 'ok', details });
+    const metrics = await fetch(`${gw.url}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/^dependency_up\{dependency="database",critical="true",service="gateway"\} 1$/m);
+    expect(metrics).toMatch(/^service_ready\{service="gateway"\} 1$/m);
+    expect(metrics).toMatch(/^event_bus_subscribed\{service="gateway"\} 1$/m);
   });
 
   it('exposes socket, command and message metrics', async () => {
@@ -90,6 +97,7 @@ describeWithRedis('gateway lifecycle', () => {
     const watcher = await connect(gw.url, watcherUser.token);
     sockets.push(watcher);
     const watching = new Inbox(watcher);
+    await send(watcher, 'presence:subscribe', { userIds: [mover.id] });
     const socket = await connect(draining.url, mover.token);
     sockets.push(socket);
     expect(await watching.next('presence')).toMatchObject({ userId: mover.id, online: true });

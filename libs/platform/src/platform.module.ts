@@ -8,7 +8,6 @@ import {
 } from '@nestjs/common';
 import type { DestinationStream } from 'pino';
 import type { HttpLogger } from 'pino-http';
-import { TerminusModule } from '@nestjs/terminus';
 import { EventsModule } from './events/events.module';
 import { Lifecycle } from './health/health';
 import { createRequestLogger, loggingModule } from './observability/logging';
@@ -43,20 +42,20 @@ export class PlatformModule implements NestModule {
       pretty: opts.logPretty,
       destination: opts.logDestination,
     });
+    const metrics = new Metrics(opts.service);
     return {
       module: PlatformModule,
       imports: [
         loggingModule(requestLogger),
-        TerminusModule.forRoot({ logger: false }),
-        EventsModule.forRoot({ redisUrl: opts.redisUrl, prefix: opts.redisPrefix }),
+        EventsModule.forRoot({ redisUrl: opts.redisUrl, prefix: opts.redisPrefix, metrics }),
       ],
       providers: [
         { provide: REQUEST_LOGGER, useValue: requestLogger },
-        { provide: Metrics, useValue: new Metrics(opts.service) },
+        { provide: Metrics, useValue: metrics },
         Lifecycle,
         HttpMetricsMiddleware,
       ],
-      exports: [Metrics, Lifecycle, TerminusModule, EventsModule],
+      exports: [Metrics, Lifecycle, EventsModule],
     };
   }
 

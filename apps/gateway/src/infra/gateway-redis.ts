@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { createRedis, type ReadinessProbe } from '@chat/platform';
+import { createRedis } from '@chat/platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 
 /**
@@ -27,19 +27,6 @@ export class GatewayRedis implements OnApplicationShutdown {
   /** Whether shared state can be reached now (always, in single-process mode). */
   get ready(): boolean {
     return this.client === null || this.client.status === 'ready';
-  }
-
-  /** /readyz probe; absent in single-process mode. */
-  probe(): ReadinessProbe | null {
-    const client = this.client;
-    if (!client) return null;
-    return {
-      name: 'redis',
-      check: async () => {
-        const answer = await client.ping();
-        if (answer !== 'PONG') throw new Error('unexpected answer to PING');
-      },
-    };
   }
 
   async onApplicationShutdown(): Promise<void> {

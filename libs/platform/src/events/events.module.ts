@@ -6,6 +6,7 @@ import {
   type OnApplicationShutdown,
   type DynamicModule,
 } from '@nestjs/common';
+import type { Metrics } from '../observability/metrics';
 import { createEventBus, type EventBus } from './event-bus';
 
 export const EVENT_BUS = Symbol('EVENT_BUS');
@@ -21,11 +22,14 @@ class EventBusCloser implements OnApplicationShutdown {
 @Global()
 @Module({})
 export class EventsModule {
-  static forRoot(opts: { redisUrl: string; prefix: string }): DynamicModule {
+  static forRoot(opts: { redisUrl: string; prefix: string; metrics?: Metrics }): DynamicModule {
     return {
       module: EventsModule,
       providers: [
-        { provide: EVENT_BUS, useFactory: () => createEventBus(opts.redisUrl, opts.prefix) },
+        {
+          provide: EVENT_BUS,
+          useFactory: () => createEventBus(opts.redisUrl, opts.prefix, { metrics: opts.metrics }),
+        },
         EventBusCloser,
       ],
       exports: [EVENT_BUS],
