@@ -1,4 +1,4 @@
-import { createDataSource } from '@chat/database';
+import { createDataSource, revertLastMigration } from '@chat/database';
 
 /**
  * Applies pending migrations and exits: the one-shot step of docker compose and the Kubernetes Job
@@ -9,7 +9,7 @@ async function main(): Promise<void> {
   const ds = createDataSource({ url, poolSize: 1, logging: true });
   await ds.initialize();
   try {
-    if (process.argv.includes('--revert')) await ds.undoLastMigration({ transaction: 'each' });
+    if (process.argv.includes('--revert')) await revertLastMigration(ds);
     else {
       const ran = await ds.runMigrations({ transaction: 'each' });
       console.log(`migrations applied: ${ran.length ? ran.map((m) => m.name).join(', ') : 'none pending'}`);

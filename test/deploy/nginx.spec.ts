@@ -28,7 +28,13 @@ interface Stub {
 
 async function stub(name: string): Promise<Stub> {
   const server = createServer((req, res) => {
-    res.writeHead(200, { 'content-type': 'text/plain', 'x-upstream': name });
+    res.writeHead(200, {
+      'content-type': 'text/plain',
+      'x-upstream': name,
+      // What the service would take the client's address from.
+      'x-seen-forwarded-for': String(req.headers['x-forwarded-for'] ?? ''),
+      'x-seen-real-ip': String(req.headers['x-real-ip'] ?? ''),
+    });
     res.end(`${name} ${req.url}`);
   });
   // A minimal WebSocket handshake answer: enough to see the upgrade cross nginx.
@@ -55,9 +61,14 @@ interface Answer {
   body: string;
 }
 
-function get(port: number, path: string, headers: Record<string, string> = {}): Promise<Answer> {
+function get(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+  localAddress?: string,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, headers, localAddress, agent: false }, (res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
@@ -70,6 +81,9 @@ function get(port: number, path: string, headers: Record<string, string> = {}): 
     req.end();
   });
 }
+
+/** The address the trusted proxy (a TLS terminator in front of nginx) connects from. */
+const TERMINATOR = '127.0.0.2';
 
 describeWithTool('nginx', 'Debian package nginx-light', 'deploy/nginx under a real nginx', () => {
   const stubs: Record<string, Stub[]> = {};
@@ -120,6 +134,19 @@ describeWithTool('nginx', 'Debian package nginx-light', 'deploy/nginx under a re
     }
     expect(site).not.toMatch(/ resolve;/);
     writeFileSync(join(dir, 'conf.d', 'default.conf'), site);
+
+    // TRUSTED_PROXIES rendered by the image's entrypoint, as in the container (its output
+    // directory is nginx.conf's /tmp/nginx-conf.d, moved under `dir` like every /tmp path): the
+    // "TLS terminator" is 127.0.0.2; the test's own 127.0.0.1 is an ordinary, untrusted client.
+    const render = spawnSync('sh', [repoPath('deploy', 'docker', 'web-entrypoint.sh'), 'true'], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        TRUSTED_PROXIES: `${TERMINATOR}/32`,
+        NGINX_RENDERED_DIR: join(dir, 'nginx-conf.d'),
+      },
+    });
+    if (render.status !== 0) throw new Error(`web-entrypoint.sh failed:\n${render.stderr}`);
 
     // stdout ignored (/dev/null): the access log is /dev/stdout, which cannot be open()ed when it
     // is the socket node gives a child (in a container it is a pipe).
@@ -224,5 +251,51 @@ describeWithTool('nginx', 'Debian package nginx-light', 'deploy/nginx under a re
   it('does not expose its health endpoint on the public port', async () => {
     expect(await upstreamOf('/healthz')).toBe('web');
     expect((await get(healthPort, '/healthz')).body).toBe('ok\n');
+  });
+  it('behind a trusted proxy, passes the client address from X-Forwarded-For (and only that) to the services', async () => {
+    const a = await get(port, '/auth/login', { 'X-Forwarded-For': '203.0.113.9, 198.51.100.7' }, TERMINATOR);
+    expect(a.headers['x-upstream']).toBe('auth');
+    // 198.51.100.7 is the first address not a trusted proxy, walking back from nginx's peer.
+    expect(a.headers['x-seen-forwarded-for']).toBe('198.51.100.7');
+    expect(a.headers['x-seen-real-ip']).toBe('198.51.100.7');
+    // Without a header, the terminator itself is the client.
+    expect((await get(port, '/auth/login', {}, TERMINATOR)).headers['x-seen-forwarded-for']).toBe(TERMINATOR);
+  });
+
+  it('ignores X-Forwarded-For from a peer that is not a trusted proxy', async () => {
+    const a = await get(port, '/auth/login', { 'X-Forwarded-For': '198.51.100.7' });
+    expect(a.headers['x-seen-forwarded-for']).toBe('127.0.0.1');
+    expect(a.headers['x-seen-real-ip']).toBe('127.0.0.1');
+  });
+
+  it('picks the gateway by the real client address behind a trusted proxy, not by the proxy', async () => {
+    const gatewayOf = async (xff: string | undefined, from?: string) =>
+      String(
+        (await get(port, '/socket.io/?EIO=4&transport=polling', xff ? { 'X-Forwarded-For': xff } : {}, from))
+          .headers['x-upstream'],
+      );
+    // Many clients behind one terminator spread over the gateways...
+    const spread = new Set<string>();
+    for (let i = 1; i <= 40; i++) spread.add(await gatewayOf(`198.51.100.${i}`, TERMINATOR));
+    expect(spread.size).toBeGreaterThanOrEqual(2);
+    // ...each staying on its own gateway...
+    for (let i = 1; i <= 5; i++) {
+      const first = await gatewayOf(`198.51.100.${i}`, TERMINATOR);
+      for (let j = 0; j < 3; j++) expect(await gatewayOf(`198.51.100.${i}`, TERMINATOR)).toBe(first);
+    }
+    // ...while an untrusted client cannot move itself with the header.
+    const own = new Set<string>();
+    for (let i = 1; i <= 20; i++) own.add(await gatewayOf(`198.51.100.${i}`));
+    expect(own.size).toBe(1);
+  });
+
+  it("the image's entrypoint refuses a TRUSTED_PROXIES entry that is not an address", () => {
+    for (const bad of ['10.0.0.0/8;include /etc/passwd', 'example.com', '*']) {
+      const r = spawnSync('sh', [repoPath('deploy', 'docker', 'web-entrypoint.sh'), 'true'], {
+        encoding: 'utf8',
+        env: { ...process.env, TRUSTED_PROXIES: bad, NGINX_RENDERED_DIR: join(dir, 'refused') },
+      });
+      expect({ bad, status: r.status }).toEqual({ bad, status: 64 });
+    }
   });
 });

@@ -1,5 +1,11 @@
 import { createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
-import { request, startAuth, uniqueName, type Running } from '../support/apps';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createAuthApp } from '../../apps/auth/src/bootstrap';
+import { loadAuthConfig } from '../../apps/auth/src/config';
+import { request, startAuth, testEnv, uniqueName, type Running } from '../support/apps';
 import { connect, loginAdmin, newUser, refusal, startGateway, type TestUser } from '../support/gateway';
 import { startMedia, type RunningMedia } from '../support/media';
 import { claimsFor, es256, hs256, otherKeyPair, rawJwt } from './support/tokens';
@@ -203,4 +209,137 @@ describe('security: access tokens at every door', () => {
     expect(fetched).toBeGreaterThanOrEqual(1);
     expect(fetched).toBeLessThanOrEqual(11);
   });
+});
+
+/**
+ * Key rotation, then removal of the old key (what an operator does after a key leaked), against
+ * the real auth service restarted with each key set on the same port, and a real gateway and media
+ * that fetch its JWKS: the rotated-in key verifies at once, the removed one is refused within
+ * AUTH_JWKS_REFRESH_SECONDS on every door, and an auth outage afterwards changes neither.
+ */
+describe('security: signing key rotation and removal', () => {
+  const REFRESH_SECONDS = 5;
+  const keyA = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const keyB = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const pem = (k: typeof keyA) => k.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+  const pubPem = (k: typeof keyA) => k.publicKey.export({ format: 'pem', type: 'spki' }).toString();
+  const keysDir = mkdtempSync(join(tmpdir(), 'chat-keys-'));
+  let auth: Running | undefined;
+  let authPort = 0;
+  let gw: Running;
+  let media: RunningMedia;
+  const username = uniqueName('rot');
+  const sockets: { close(): void }[] = [];
+
+  /** (Re)starts auth on the same port with this key set. */
+  async function startAuthWith(privatePem: string, previous = ''): Promise<void> {
+    await auth?.close();
+    const app = await createAuthApp(
+      loadAuthConfig(
+        testEnv({
+          REDIS_URL: '',
+          JWT_KEYS_DIR: keysDir,
+          JWT_PRIVATE_KEY: privatePem,
+          JWT_PREVIOUS_PUBLIC_KEYS: previous,
+          REGISTER_MAX_PER_IP_PER_HOUR: '1000000',
+          LOGIN_MAX_FAILURES_PER_IP: '1000000',
+        }),
+      ),
+    );
+    await app.listen(authPort, '127.0.0.1');
+    authPort = (app.getHttpServer().address() as AddressInfo).port;
+    auth = { app, url: `http://127.0.0.1:${authPort}`, close: () => app.close() };
+  }
+
+  const kidOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()).kid;
+  const login = async () => {
+    const res = await request(auth!.url, 'POST', '/auth/login', {
+      body: { username, password: 'password-123' },
+    });
+    expect(res.status).toBe(200);
+    return res.body.accessToken as string;
+  };
+  /** Status and error code of each door for `token`, and whether the socket handshake got in. */
+  const doors = async (token: string) => {
+    const [g, m] = await Promise.all([
+      request(gw.url, 'GET', '/channels', { token }),
+      request(media.url, 'GET', `/files/${randomUUID()}/meta`, { token }),
+    ]);
+    let socket = 'connected';
+    try {
+      sockets.push(await connect(gw.url, token));
+    } catch (err) {
+      socket = (err as Error).message;
+    }
+    return {
+      gateway: `${g.status} ${g.body?.code ?? ''}`.trim(),
+      media: `${m.status} ${m.body?.code ?? ''}`.trim(),
+      socket,
+    };
+  };
+  const IN = { gateway: '200', media: '404 NOT_FOUND', socket: 'connected' };
+  const OUT = { gateway: '401 UNAUTHORIZED', media: '401 UNAUTHORIZED', socket: 'UNAUTHORIZED' };
+
+  beforeAll(async () => {
+    await startAuthWith(pem(keyA));
+    const jwksUrl = `${auth!.url}/auth/.well-known/jwks.json`;
+    const env = { REDIS_URL: '', AUTH_JWKS_REFRESH_SECONDS: String(REFRESH_SECONDS) };
+    [gw, media] = await Promise.all([startGateway({ jwksUrl }, env), startMedia({ jwksUrl }, env)]);
+    const reg = await request(auth!.url, 'POST', '/auth/register', {
+      body: { username, password: 'password-123' },
+    });
+    expect(reg.status).toBe(201);
+  });
+
+  afterAll(async () => {
+    for (const s of sockets) s.close();
+    await Promise.all([gw?.close(), media?.close()]);
+    await auth?.close();
+  });
+
+  it('trusts a rotated-in key at once, and refuses the removed key within the refresh interval', async () => {
+    const tokenA = await login();
+    expect(await doors(tokenA)).toEqual(IN);
+
+    // Rotation: B signs, A is still served as a previous key. Both verify, B without waiting.
+    await startAuthWith(pem(keyB), pubPem(keyA));
+    const tokenB = await login();
+    expect(kidOf(tokenB)).not.toBe(kidOf(tokenA));
+    expect(await doors(tokenB)).toEqual(IN);
+    expect(await doors(tokenA)).toEqual(IN);
+
+    // Removal: A is dropped from the JWKS (a compromised key). No service restarts.
+    await startAuthWith(pem(keyB));
+    const removedAt = Date.now();
+    let refusedAfter = -1;
+    while (Date.now() - removedAt < (REFRESH_SECONDS + 5) * 1000) {
+      const r = await request(gw.url, 'GET', '/channels', { token: tokenA });
+      if (r.status === 401) {
+        refusedAfter = Date.now() - removedAt;
+        break;
+      }
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    expect(refusedAfter).toBeGreaterThanOrEqual(0);
+    // Within the interval (plus a fetch and the polling step).
+    expect(refusedAfter).toBeLessThanOrEqual(REFRESH_SECONDS * 1000 + 1000);
+    // media refreshes on its own timer: give it the same bound from the removal.
+    await new Promise((res) =>
+      setTimeout(res, Math.max(0, REFRESH_SECONDS * 1000 + 1000 - (Date.now() - removedAt))),
+    );
+    expect(await doors(tokenA)).toEqual(OUT);
+    const refused = await request(gw.url, 'GET', '/channels', { token: tokenA });
+    expect(refused.body).toEqual(
+      expect.objectContaining({ code: 'UNAUTHORIZED', message: expect.any(String) }),
+    );
+    expect(await doors(tokenB)).toEqual(IN);
+    console.log(`removed key refused by the gateway ${refusedAfter} ms after auth stopped serving it`);
+
+    // Auth goes away: the last good set stays (B still in), and A stays out.
+    await auth!.close();
+    auth = undefined;
+    await new Promise((res) => setTimeout(res, REFRESH_SECONDS * 1000 + 1500));
+    expect(await doors(tokenB)).toEqual(IN);
+    expect(await doors(tokenA)).toEqual(OUT);
+  }, 60_000);
 });

@@ -1,4 +1,4 @@
-import { commonEnv, loadEnv, num, port, str } from '@chat/platform';
+import { commonEnv, intRange, loadEnv, num, port, str } from '@chat/platform';
 
 /** Every setting of the auth service, validated at boot (see README "Configuration"). */
 export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env) {
@@ -26,6 +26,10 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env) {
       LOGIN_WINDOW_SECONDS: num({ default: 15 * 60 }),
       /** Registrations per client address per hour. */
       REGISTER_MAX_PER_IP_PER_HOUR: num({ default: 50 }),
+      /** How often expired refresh tokens and ended sessions are deleted (one replica at a time). */
+      SESSION_CLEANUP_INTERVAL_SECONDS: intRange(10, 7 * 24 * 3600)({ default: 3600 }),
+      /** Rows per clean-up batch: each batch is one short transaction. */
+      SESSION_CLEANUP_BATCH_SIZE: intRange(1, 100_000)({ default: 1000 }),
     },
     env,
   );
@@ -36,6 +40,7 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env) {
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
     corsOrigins: e.CORS_ORIGINS,
+    trustedProxies: e.TRUSTED_PROXIES,
     jwt: {
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
@@ -46,6 +51,12 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env) {
       refreshTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
     },
     admin: { username: e.ADMIN_USERNAME, password: e.ADMIN_PASSWORD },
+    sessions: {
+      cleanup: {
+        intervalSeconds: e.SESSION_CLEANUP_INTERVAL_SECONDS,
+        batchSize: e.SESSION_CLEANUP_BATCH_SIZE,
+      },
+    },
     throttle: {
       maxFailuresPerUser: e.LOGIN_MAX_FAILURES_PER_USER,
       maxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,

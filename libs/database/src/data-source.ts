@@ -17,6 +17,9 @@ export function dataSourceOptions(opts: DatabaseOptions): DataSourceOptions {
     entities: ENTITIES,
     migrations: MIGRATIONS,
     migrationsTableName: 'typeorm_migrations',
+    // Each migration in its own transaction, or in none when it says `transaction = false` (CREATE
+    // INDEX CONCURRENTLY): the TypeORM CLI's default, 'all', refuses such migrations.
+    migrationsTransactionMode: 'each',
     synchronize: false,
     migrationsRun: false,
     // Failed queries reach the log through the services' error handling, with request ids; TypeORM's

@@ -32,7 +32,12 @@ export class TokenVerifier {
     private readonly opts: TokenVerifierOptions,
   ) {}
 
-  /** Parsed public keys by kid: parsing a PEM on every verification cost ~5% of a busy gateway. */
+  /**
+   * Parsed keys by PEM, for resolvers that answer PEM strings (the auth service's own key store):
+   * parsing a PEM on every verification cost ~5% of a busy gateway. Keyed by the PEM, not the kid,
+   * so the resolver alone decides whether a kid is still trusted (a key removed from the JWKS
+   * must stop verifying: nothing here may remember it).
+   */
   private readonly parsed = new Map<string, KeyObject>();
 
   /** Public key for a raw token's header, for passport-jwt's `secretOrKeyProvider`. */
@@ -47,16 +52,25 @@ export class TokenVerifier {
     ) {
       throw new InvalidTokenError('unsupported token header');
     }
-    const cached = this.parsed.get(kid);
-    if (cached) return cached;
-    let key: KeyObject;
+    let found: string | KeyObject;
     try {
-      key = createPublicKey(await this.keys.publicKey(kid));
+      found = await this.keys.publicKey(kid);
     } catch {
       throw new InvalidTokenError('unknown signing key');
     }
-    // Only keys the resolver vouched for get here, so the map stays as small as the JWKS.
-    this.parsed.set(kid, key);
+    if (typeof found !== 'string') return found;
+    let key = this.parsed.get(found);
+    if (!key) {
+      try {
+        key = createPublicKey(found);
+      } catch {
+        throw new InvalidTokenError('unknown signing key');
+      }
+      // Only keys the resolver vouched for get here; the bound only guards against a resolver
+      // whose keys keep changing.
+      if (this.parsed.size >= 32) this.parsed.clear();
+      this.parsed.set(found, key);
+    }
     return key;
   }
 

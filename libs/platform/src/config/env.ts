@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { bool, cleanEnv, makeValidator, num, port, str, url, type CleanedEnv } from 'envalid';
 
 /** A comma-separated list. */
@@ -7,6 +8,47 @@ export const list = makeValidator<string[]>((input) =>
     .map((s) => s.trim())
     .filter(Boolean),
 );
+
+/** A whole number within [min, max]. */
+export const intRange = (min: number, max: number) =>
+  makeValidator<number>((input) => {
+    const value = Number(input);
+    if (!Number.isInteger(value) || value < min || value > max)
+      throw new Error(`must be a whole number from ${min} to ${max}`);
+    return value;
+  });
+
+/** Named address ranges TRUSTED_PROXIES accepts besides addresses and CIDRs (Express's names). */
+export const PROXY_RANGE_NAMES: Record<string, string[]> = {
+  loopback: ['127.0.0.0/8', '::1/128'],
+  linklocal: ['169.254.0.0/16', 'fe80::/10'],
+  uniquelocal: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
+};
+
+/** An IP address or CIDR (`10.0.0.0/8`, `fd00::/8`), or one of PROXY_RANGE_NAMES. */
+export function isProxyRange(value: string): boolean {
+  if (value in PROXY_RANGE_NAMES) return true;
+  const [addr, bits, ...rest] = value.split('/');
+  const family = isIP(addr);
+  if (!family || rest.length) return false;
+  if (bits === undefined) return true;
+  if (!/^\d{1,3}$/.test(bits)) return false;
+  return Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/** A comma-separated list of proxy addresses/CIDRs/range names; empty trusts no proxy. */
+export const proxyList = makeValidator<string[]>((input) => {
+  const items = String(input ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = items.filter((i) => !isProxyRange(i));
+  if (bad.length)
+    throw new Error(
+      `not an address, CIDR or one of ${Object.keys(PROXY_RANGE_NAMES).join('/')}: ${bad.join(', ')}`,
+    );
+  return items;
+});
 
 /** A postgres:// URL. */
 export const postgresUrl = makeValidator<string>((input) => {
@@ -39,6 +81,13 @@ export const commonEnv = {
   REDIS_PREFIX: str({ default: 'chat' }),
   /** Browser origins allowed to call the APIs and open sockets. */
   CORS_ORIGINS: list({ default: ['http://localhost:8080', 'http://127.0.0.1:8080'] }),
+  /**
+   * Proxies allowed to tell the service the client's address (X-Forwarded-For), as addresses,
+   * CIDRs or loopback/linklocal/uniquelocal; walked from the nearest hop like nginx's
+   * real_ip_recursive. The client address is what rate limits and login throttles count by.
+   * Default: the local front door on loopback. Empty: no proxy, the peer is the client.
+   */
+  TRUSTED_PROXIES: proxyList({ default: ['loopback'] }),
 };
 
 /** Settings of the services that verify access tokens (gateway, media). */
@@ -46,6 +95,12 @@ export const tokenVerifierEnv = {
   AUTH_JWKS_URL: url({ default: 'http://127.0.0.1:3001/auth/.well-known/jwks.json' }),
   JWT_ISSUER: str({ default: 'chat-auth' }),
   JWT_AUDIENCE: str({ default: 'chat' }),
+  /**
+   * How often the JWKS is fetched again. A key removed from it (after a compromise) stops
+   * verifying within this many seconds on every replica; a token with an unknown kid (a rotation)
+   * triggers a fetch at once, at most one per 10 s.
+   */
+  AUTH_JWKS_REFRESH_SECONDS: intRange(5, 86_400)({ default: 60 }),
 };
 
 export { bool, num, port, str, url };
