@@ -5,13 +5,17 @@ import { DatabaseModule, databaseProbe } from '@chat/database';
 import { HealthController, MetricsController, PlatformModule, READINESS_PROBES } from '@chat/platform';
 import { SecurityModule } from '@chat/security';
 import { AccountsController } from './accounts/accounts.controller';
+import { AccountsRepository } from './accounts/accounts.repository';
 import { AccountsService } from './accounts/accounts.service';
 import { LoginThrottle } from './accounts/login-throttle';
 import { AUTH_CONFIG, type AuthConfig } from './config';
 import { JwksController } from './keys/jwks.controller';
 import { KeyStore } from './keys/key-store';
 import { ModerationController } from './moderation/moderation.controller';
+import { ModerationRepository } from './moderation/moderation.repository';
 import { ModerationService } from './moderation/moderation.service';
+import { SessionCleanup } from './sessions/session-cleanup';
+import { SessionsRepository } from './sessions/sessions.repository';
 import { TokensService } from './sessions/tokens.service';
 
 @Module({})
@@ -42,7 +46,11 @@ export class AuthAppModule {
       providers: [
         { provide: AUTH_CONFIG, useValue: config },
         { provide: KeyStore, useValue: keys },
+        AccountsRepository,
+        SessionsRepository,
+        ModerationRepository,
         TokensService,
+        SessionCleanup,
         LoginThrottle,
         AccountsService,
         ModerationService,

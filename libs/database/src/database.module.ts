@@ -1,7 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { dataSourceOptions, type DatabaseOptions } from './data-source';
+import { Sql } from './sql';
 
 @Module({})
 export class DatabaseModule {
@@ -17,7 +18,11 @@ export class DatabaseModule {
           retryDelay: 1000,
         }),
       ],
-      exports: [TypeOrmModule],
+      // Repositories reach Postgres through Sql (see sql.ts), over TypeORM's pool.
+      providers: [
+        { provide: Sql, useFactory: (ds: DataSource) => Sql.over(ds), inject: [getDataSourceToken()] },
+      ],
+      exports: [TypeOrmModule, Sql],
     };
   }
 }

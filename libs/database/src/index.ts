@@ -1,4 +1,5 @@
 export * from './entities';
 export * from './data-source';
-export { MIGRATIONS } from './migrations';
+export * from './sql';
+export { MIGRATIONS, revertLastMigration } from './migrations';
 export * from './database.module';

@@ -1,14 +1,8 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
-import type { Role } from '@chat/contracts';
 import { EVENT_BUS, type EventBus } from '@chat/platform';
+import { UserStatusRepository, type UserStatus } from './user-status.repository';
 
-export interface UserStatus {
-  username: string;
-  roles: Role[];
-  banned: boolean;
-}
+export type { UserStatus } from './user-status.repository';
 
 /** How long a status is trusted without an event; bounds how late a missed event can be noticed. */
 const TTL_MS = 3000;
@@ -22,7 +16,7 @@ export class UserStatusService implements OnModuleInit {
   private readonly cache = new Map<string, { at: number; status: UserStatus | null }>();
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly users: UserStatusRepository,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
   ) {}
 
@@ -37,13 +31,7 @@ export class UserStatusService implements OnModuleInit {
   async get(userId: string): Promise<UserStatus | null> {
     const hit = this.cache.get(userId);
     if (hit && Date.now() - hit.at < TTL_MS) return hit.status;
-    const rows: { username: string; roles: Role[]; banned_at: Date | null }[] = await this.db.query(
-      'SELECT username, roles, banned_at FROM users WHERE id = $1',
-      [userId],
-    );
-    const status = rows[0]
-      ? { username: rows[0].username, roles: rows[0].roles, banned: rows[0].banned_at !== null }
-      : null;
+    const status = await this.users.statusOf(userId);
     if (this.cache.size > 50_000) this.cache.clear();
     this.cache.set(userId, { at: Date.now(), status });
     return status;

@@ -1,15 +1,9 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { AppError, createRateLimiter, createRedis } from '@chat/platform';
+import { createRateLimiter, createRedis } from '@chat/platform';
 import { AUTH_CONFIG, type AuthConfig } from '../config';
-
-function tooMany(retryMs: number): AppError {
-  const seconds = Math.max(1, Math.ceil(retryMs / 1000));
-  return new AppError('RATE_LIMITED', `Too many attempts, retry in ${seconds} s`, {
-    'Retry-After': String(seconds),
-  });
-}
+import { AccountErrors } from './accounts.errors';
 
 /**
  * Brute-force brakes: failed logins per username and per client address, and registrations per
@@ -59,7 +53,7 @@ export class LoginThrottle implements OnModuleDestroy {
       if (!(r.reason instanceof RateLimiterRes)) throw r.reason;
       retryMs = Math.max(retryMs, r.reason.msBeforeNext);
     }
-    if (retryMs > 0) throw tooMany(retryMs);
+    if (retryMs > 0) throw AccountErrors.tooManyAttempts(retryMs);
   }
 
   /** A successful login clears the user's failures and gives the address its attempt back. */
@@ -71,7 +65,7 @@ export class LoginThrottle implements OnModuleDestroy {
     try {
       await this.registrations.consume(ip);
     } catch (err) {
-      if (err instanceof RateLimiterRes) throw tooMany(err.msBeforeNext);
+      if (err instanceof RateLimiterRes) throw AccountErrors.tooManyAttempts(err.msBeforeNext);
       throw err;
     }
   }

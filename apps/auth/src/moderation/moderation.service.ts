@@ -1,19 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import type { Role, User } from '@chat/contracts';
-import { UserEntity } from '@chat/database';
-import { AppError, EVENT_BUS, type EventBus } from '@chat/platform';
+import { toUserDto } from '@chat/domain';
+import { EVENT_BUS, type EventBus } from '@chat/platform';
 import { hasRole, type Principal } from '@chat/security';
-import { toUserDto } from '../accounts/user.mapper';
-import { TokensService } from '../sessions/tokens.service';
+import { AccountErrors } from '../accounts/accounts.errors';
+import { ModerationErrors } from './moderation.errors';
+import { ModerationRepository, type ModeratedUser } from './moderation.repository';
 
 /** Role changes (admins) and bans (admins and moderators), published so every service acts at once. */
 @Injectable()
 export class ModerationService {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
-    private readonly tokens: TokensService,
+    private readonly moderation: ModerationRepository,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
   ) {}
 
@@ -22,50 +20,46 @@ export class ModerationService {
     const roles = (['admin', 'moderator', 'member'] as const).filter(
       (r) => r === 'member' || requested.includes(r),
     );
-    const user = await this.db.transaction(async (tx) => {
-      const target = await tx.findOne(UserEntity, {
-        where: { id: userId },
-        lock: { mode: 'pessimistic_write' },
-      });
-      if (!target) throw new AppError('NOT_FOUND', 'No such user');
+    const user = await this.moderation.transaction(async (tx) => {
+      const target = await this.lockTarget(tx, userId);
       if (target.roles.includes('admin') && !roles.includes('admin')) {
-        const [{ count }] = await tx.query<{ count: number }[]>(
-          `SELECT count(*)::int AS count FROM users WHERE 'admin' = ANY(roles) AND banned_at IS NULL`,
-        );
-        if (count <= 1) throw new AppError('CONFLICT', 'Cannot remove the last admin');
+        if ((await tx.activeAdminCount()) <= 1) throw ModerationErrors.lastAdmin();
       }
-      target.roles = [...roles];
-      return tx.save(target);
+      return (await tx.setRoles(userId, roles))!;
     });
     await this.bus.publish('user.roles_changed', { userId, roles: user.roles });
     return toUserDto(user);
   }
 
   async ban(actor: Principal, userId: string): Promise<void> {
-    if (actor.id === userId) throw new AppError('FORBIDDEN', 'You cannot ban yourself');
-    await this.db.transaction(async (tx) => {
-      const target = await tx.findOne(UserEntity, {
-        where: { id: userId },
-        lock: { mode: 'pessimistic_write' },
-      });
-      if (!target) throw new AppError('NOT_FOUND', 'No such user');
-      // Moderators keep order among members; only an admin can ban staff.
-      if (!hasRole(actor, 'admin') && hasRole(target, 'admin', 'moderator')) {
-        throw new AppError('FORBIDDEN', 'Only an admin can ban a moderator or admin');
-      }
-      if (!target.bannedAt) await tx.update(UserEntity, { id: userId }, { bannedAt: () => 'now()' });
-      await this.tokens.revokeAll(tx, userId);
+    if (actor.id === userId) throw ModerationErrors.selfBan();
+    await this.moderation.transaction(async (tx) => {
+      const target = await this.lockTarget(tx, userId);
+      this.assertMayActOn(actor, target, 'ban');
+      await tx.ban(userId);
     });
     await this.bus.publish('user.banned', { userId });
   }
 
   async unban(actor: Principal, userId: string): Promise<void> {
-    const target = await this.db.getRepository(UserEntity).findOne({ where: { id: userId } });
-    if (!target) throw new AppError('NOT_FOUND', 'No such user');
-    if (!hasRole(actor, 'admin') && hasRole(target, 'admin', 'moderator')) {
-      throw new AppError('FORBIDDEN', 'Only an admin can unban a moderator or admin');
-    }
-    await this.db.getRepository(UserEntity).update({ id: userId }, { bannedAt: null });
+    await this.moderation.transaction(async (tx) => {
+      const target = await this.lockTarget(tx, userId);
+      this.assertMayActOn(actor, target, 'unban');
+      await tx.unban(userId);
+    });
     await this.bus.publish('user.unbanned', { userId });
+  }
+
+  private async lockTarget(tx: ModerationRepository, userId: string): Promise<ModeratedUser> {
+    const target = await tx.lockUser(userId);
+    if (!target) throw AccountErrors.userNotFound();
+    return target;
+  }
+
+  /** Moderators keep order among members; only an admin acts on staff. */
+  private assertMayActOn(actor: Principal, target: ModeratedUser, action: 'ban' | 'unban'): void {
+    if (!hasRole(actor, 'admin') && hasRole(target, 'admin', 'moderator')) {
+      throw ModerationErrors.staffOnlyByAdmin(action);
+    }
   }
 }

@@ -1,18 +1,15 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import jwt from 'jsonwebtoken';
-import { IsNull, type DataSource, type EntityManager } from 'typeorm';
 import type { AccessTokenClaims, AuthResult, Role } from '@chat/contracts';
-import { LoginSessionEntity, RefreshTokenEntity, UserEntity } from '@chat/database';
-import { AppError } from '@chat/platform';
+import { toUserDto, type UserRecord } from '@chat/domain';
 import { ACCESS_TOKEN_ALGORITHM } from '@chat/security';
 import { AUTH_CONFIG, type AuthConfig } from '../config';
 import { KeyStore } from '../keys/key-store';
-import { toUserDto } from '../accounts/user.mapper';
+import { SessionErrors } from './sessions.errors';
+import { SessionsRepository, type NewRefreshToken } from './sessions.repository';
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
-const INVALID = () => new AppError('UNAUTHORIZED', 'Invalid or expired refresh token');
 
 /**
  * Access tokens (short-lived ES256 JWTs) and refresh tokens (opaque, stored hashed, rotated on every
@@ -22,16 +19,16 @@ const INVALID = () => new AppError('UNAUTHORIZED', 'Invalid or expired refresh t
 @Injectable()
 export class TokensService {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly sessions: SessionsRepository,
     @Inject(KeyStore) private readonly keys: KeyStore,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
   ) {}
 
-  signAccessToken(user: { id: string; username: string; roles: Role[] }): string {
+  signAccessToken(user: { id: string; username: string; roles: readonly Role[] }): string {
     const claims: Omit<AccessTokenClaims, 'iat' | 'exp' | 'iss' | 'aud'> = {
       sub: user.id,
       username: user.username,
-      roles: user.roles,
+      roles: [...user.roles],
       jti: randomUUID(),
       typ: 'access',
     };
@@ -45,75 +42,49 @@ export class TokensService {
   }
 
   /** A new login: a session and its first refresh token. */
-  async startSession(user: UserEntity): Promise<AuthResult> {
-    return this.db.transaction(async (tx) => {
-      const session = await tx.save(tx.create(LoginSessionEntity, { userId: user.id }));
-      const refreshToken = await this.issueRefreshToken(tx, session.id);
-      return this.result(user, refreshToken);
-    });
+  async startSession(user: UserRecord): Promise<AuthResult> {
+    const { token, stored } = this.newRefreshToken();
+    await this.sessions.start(user.id, stored);
+    return this.result(user, token);
   }
 
   /** Spends `refreshToken` and returns a new pair; reuse of a spent token revokes its session. */
   async refresh(refreshToken: string): Promise<AuthResult> {
-    const outcome = await this.db.transaction(
-      async (tx): Promise<{ error: AppError; result?: never } | { error?: never; result: AuthResult }> => {
-        const row = await tx.findOne(RefreshTokenEntity, { where: { tokenHash: hashToken(refreshToken) } });
-        if (!row) return { error: INVALID() };
-        const session = await tx.findOne(LoginSessionEntity, {
-          where: { id: row.sessionId },
-          lock: { mode: 'pessimistic_write' },
-        });
-        if (!session || session.revokedAt) return { error: INVALID() };
-        // Spend it only if still unspent: of two racing refreshes exactly one wins.
-        const spent = await tx
-          .createQueryBuilder()
-          .update(RefreshTokenEntity)
-          .set({ spentAt: () => 'now()' })
-          .where({ id: row.id, spentAt: IsNull() })
-          .execute();
-        if (!spent.affected) {
-          await tx.update(LoginSessionEntity, { id: session.id }, { revokedAt: () => 'now()' });
-          return { error: INVALID() };
-        }
-        if (row.expiresAt.getTime() <= Date.now()) return { error: INVALID() };
-        const user = await tx.findOne(UserEntity, { where: { id: session.userId } });
-        if (!user || user.bannedAt) return { error: INVALID() };
-        const next = await this.issueRefreshToken(tx, session.id);
-        return { result: this.result(user, next) };
-      },
-    );
-    // The revocation above must commit, so the error is thrown only after the transaction.
-    if (outcome.error) throw outcome.error;
-    return outcome.result;
+    // null: refused, for whichever reason (the answer never says which).
+    const result = await this.sessions.transaction(async (tx): Promise<AuthResult | null> => {
+      const row = await tx.findToken(hashToken(refreshToken));
+      if (!row) return null;
+      const session = await tx.lockWithUser(row.sessionId);
+      if (!session || session.revokedAt) return null;
+      if (!(await tx.spend(row.id))) {
+        await tx.revoke(session.id);
+        return null;
+      }
+      if (row.expiresAt.getTime() <= Date.now()) return null;
+      const { user } = session;
+      if (!user || user.bannedAt) return null;
+      const { token, stored } = this.newRefreshToken();
+      await tx.addToken(session.id, stored);
+      return this.result(user, token);
+    });
+    // Thrown only after the transaction: the revocation above must commit.
+    if (!result) throw SessionErrors.invalidRefreshToken();
+    return result;
   }
 
   /** Ends the session the token belongs to (whether or not the token was already spent). */
   async logout(refreshToken: string): Promise<void> {
-    const row = await this.db
-      .getRepository(RefreshTokenEntity)
-      .findOne({ where: { tokenHash: hashToken(refreshToken) } });
-    if (!row) return;
-    await this.db
-      .getRepository(LoginSessionEntity)
-      .update({ id: row.sessionId, revokedAt: IsNull() }, { revokedAt: () => 'now()' });
+    await this.sessions.revokeByToken(hashToken(refreshToken));
   }
 
-  /** Ends every session of a user (ban). */
-  async revokeAll(tx: EntityManager, userId: string): Promise<void> {
-    await tx.update(LoginSessionEntity, { userId, revokedAt: IsNull() }, { revokedAt: () => 'now()' });
-  }
-
-  private async issueRefreshToken(tx: EntityManager, sessionId: string): Promise<string> {
+  /** A new refresh token, and what of it is stored (its hash, never the token). */
+  private newRefreshToken(): { token: string; stored: NewRefreshToken } {
     const token = randomBytes(32).toString('base64url');
-    await tx.insert(RefreshTokenEntity, {
-      sessionId,
-      tokenHash: hashToken(token),
-      expiresAt: new Date(Date.now() + this.config.jwt.refreshTtlSeconds * 1000),
-    });
-    return token;
+    const expiresAt = new Date(Date.now() + this.config.jwt.refreshTtlSeconds * 1000);
+    return { token, stored: { tokenHash: hashToken(token), expiresAt } };
   }
 
-  private result(user: UserEntity, refreshToken: string): AuthResult {
+  private result(user: UserRecord, refreshToken: string): AuthResult {
     return {
       user: toUserDto(user),
       accessToken: this.signAccessToken(user),

@@ -1,61 +1,70 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
-import type { ChannelKind, MemberRole } from '@chat/contracts';
-import { isStaff, type Principal } from '@chat/security';
+import type { AppError } from '@chat/platform';
+import { channelAccess, type AccessVerdict, type ChannelAction } from '@chat/domain';
+import type { Principal } from '@chat/security';
 import { ChannelErrors } from './channels.errors';
+import { ChannelsRepository, type ChannelAccessRow } from './channels.repository';
 
 /** A channel as far as authorization needs it, with the caller's membership. */
-export interface ChannelRef {
-  id: string;
-  kind: ChannelKind;
-  lastSeq: number;
-  /** The caller's role in the channel, null when not a member. */
-  role: MemberRole | null;
-}
+export type ChannelRef = ChannelAccessRow;
 
-export type MemberChannelRef = ChannelRef & { role: MemberRole };
+export type MemberChannelRef = ChannelRef & { role: NonNullable<ChannelRef['role']> };
 
 /**
- * Who may see and act on a channel (docs/socket-protocol.md "Authorization"):
- * - a public channel is visible to everyone; a private one to its members and to staff
- *   (moderators and admins manage every channel); a DM to its two members only;
- * - anything else answers NOT_FOUND, so existence does not leak;
- * - reading and writing messages needs membership (FORBIDDEN when the channel is visible).
+ * The gateway's side of the one channel access rule (@chat/domain `channelAccess`, shared with the
+ * media service): reads the caller's membership, asks the rule, and words a refusal in this
+ * context's errors. Decided per call from the database (no cache), so a removal applies at once.
  */
 @Injectable()
 export class ChannelAccess {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(private readonly channels: ChannelsRepository) {}
+
+  /** The channel if the caller may do `action` in it; its refusal otherwise. */
+  async check(user: Principal, channelId: string, action: ChannelAction): Promise<ChannelRef> {
+    const ref = await this.channels.accessOf(channelId, user.id);
+    const verdict = decide(user, ref, action);
+    if (!verdict.allowed) throw refusal(verdict);
+    return ref as ChannelRef;
+  }
 
   /** The channel if the caller may know it exists; NOT_FOUND otherwise. */
-  async visible(
-    user: Principal,
-    channelId: string,
-    em: EntityManager = this.db.manager,
-  ): Promise<ChannelRef> {
-    const rows: { id: string; kind: ChannelKind; last_seq: string; role: MemberRole | null }[] =
-      await em.query(
-        `SELECT c.id, c.kind, c.last_seq, m.role
-         FROM channels c LEFT JOIN memberships m ON m.channel_id = c.id AND m.user_id = $2
-        WHERE c.id = $1`,
-        [channelId, user.id],
-      );
-    const row = rows[0];
-    if (!row) throw ChannelErrors.notFound();
-    const ref: ChannelRef = { id: row.id, kind: row.kind, lastSeq: Number(row.last_seq), role: row.role };
-    if (ref.role || ref.kind === 'public' || (ref.kind === 'private' && isStaff(user))) return ref;
-    throw ChannelErrors.notFound();
+  visible(user: Principal, channelId: string): Promise<ChannelRef> {
+    return this.check(user, channelId, 'see');
   }
 
   /** The channel if the caller is a member: history, sending, typing, read markers, member lists. */
-  async member(user: Principal, channelId: string, em?: EntityManager): Promise<MemberChannelRef> {
-    const ref = await this.visible(user, channelId, em);
-    if (!ref.role) throw ref.kind === 'public' ? ChannelErrors.joinFirst() : ChannelErrors.notMember();
-    return ref as MemberChannelRef;
+  async member(user: Principal, channelId: string): Promise<MemberChannelRef> {
+    return (await this.check(user, channelId, 'read')) as MemberChannelRef;
   }
 
-  /** Owners, moderators and admins manage a channel (rename, topic, members, anyone's messages). */
-  canManage(user: Principal, ref: ChannelRef): boolean {
-    return ref.kind !== 'dm' && (ref.role === 'owner' || isStaff(user));
+  /** Whether the caller may do `action` in a channel already read. */
+  allows(user: Principal, ref: ChannelRef, action: ChannelAction): boolean {
+    return decide(user, ref, action).allowed;
+  }
+
+  /** The refusal for `action` in a channel already read; null when it is allowed. */
+  refusal(user: Principal, ref: ChannelRef, action: ChannelAction): AppError | null {
+    const verdict = decide(user, ref, action);
+    return verdict.allowed ? null : refusal(verdict);
+  }
+}
+
+function decide(user: Principal, ref: ChannelRef | undefined, action: ChannelAction): AccessVerdict {
+  return channelAccess(user.roles, ref ? { kind: ref.kind, membership: ref.role } : null, action);
+}
+
+function refusal(verdict: Exclude<AccessVerdict, { allowed: true }>): AppError {
+  switch (verdict.reason) {
+    case 'hidden':
+      return ChannelErrors.notFound();
+    case 'join-first':
+      return ChannelErrors.joinFirst();
+    case 'not-member':
+      return ChannelErrors.notMember();
+    case 'dm-fixed':
+      return ChannelErrors.dmFixed();
+    case 'not-manager':
+    case 'not-staff':
+      return ChannelErrors.notManager();
   }
 }

@@ -1,6 +1,6 @@
 import type { Channel, ChannelKind, Member, MemberRole } from '@chat/contracts';
 
-/** A channel as read for one viewer (see CHANNEL_COLUMNS in channels.queries.ts). */
+/** A channel as read for one viewer (CHANNEL_SELECT in channels.repository.ts). */
 export interface ChannelRow {
   id: string;
   name: string;

@@ -101,7 +101,7 @@ export class ChannelsController {
     @IdParam('id') id: string,
     @Body() dto: UserIdDto,
   ): Promise<Member> {
-    return this.channels.addMember(user, id, dto.userId.toLowerCase());
+    return this.channels.addMember(user, id, dto.userId);
   }
 
   @Delete(':id/members/:userId')

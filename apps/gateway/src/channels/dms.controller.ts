@@ -21,6 +21,6 @@ export class DmsController {
   })
   @ApiOkResponse({ type: ChannelResponse })
   open(@CurrentUser() user: Principal, @Body() dto: UserIdDto): Promise<Channel> {
-    return this.channels.openDm(user, dto.userId.toLowerCase());
+    return this.channels.openDm(user, dto.userId);
   }
 }

@@ -1,12 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { Pool } from 'pg';
-import type { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
-import { isUniqueViolation } from '@chat/database';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
+import { Injectable } from '@nestjs/common';
 import { GatewayMetrics } from '../infra/gateway-metrics';
 import { MessageErrors } from './messages.errors';
+import { isClientIdTaken, MessagesRepository, type BatchOutcomeRow } from './messages.repository';
 
 /** A message without attachments, as the writer stores it. */
 export interface NewMessage {
@@ -34,54 +29,8 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-interface OutcomeRow {
-  member: boolean;
-  used: boolean;
-  id: string | null;
-  seq: string | null;
-  created_at: Date | null;
-}
-
 /** Messages per statement at most: bounds the statement (bodies are up to 4,000 characters). */
 const MAX_BATCH = 64;
-const CLIENT_ID_KEY = 'messages_author_client_id_key';
-
-// $1 channel; $2 authors, $3 bodies, $4 clientIds: one element per message, in arrival order.
-// Stored: the messages of members whose clientId is unused, with consecutive seqs in that order
-// from ONE update of the channel's counter, so its row lock is held for this statement only, once
-// per batch. Atomic: if it fails, its seqs are given back (no gap). Answers one row per message,
-// in order, saying what became of it.
-const INSERT_BATCH = `
-  WITH input AS (
-    SELECT t.n, t.author_id, t.body, t.client_id,
-           EXISTS (SELECT 1 FROM memberships ms WHERE ms.channel_id = $1 AND ms.user_id = t.author_id) AS member,
-           t.client_id IS NOT NULL AND EXISTS (
-             SELECT 1 FROM messages m WHERE m.author_id = t.author_id AND m.client_id = t.client_id) AS used
-      FROM unnest($2::uuid[], $3::text[], $4::text[]) WITH ORDINALITY AS t(author_id, body, client_id, n)
-  ),
-  fresh AS (
-    SELECT n, author_id, body, client_id, row_number() OVER (ORDER BY n) AS k, count(*) OVER () AS total
-      FROM input WHERE member AND NOT used
-  ),
-  c AS (
-    UPDATE channels SET last_seq = last_seq + (SELECT count(*) FROM fresh)
-     WHERE id = $1 AND EXISTS (SELECT 1 FROM fresh) RETURNING last_seq
-  ),
-  stored AS (
-    INSERT INTO messages (channel_id, seq, author_id, body, client_id)
-    SELECT $1, c.last_seq - fresh.total + fresh.k, fresh.author_id, fresh.body, fresh.client_id
-      FROM fresh CROSS JOIN c
-    RETURNING id, seq, created_at
-  )
-  SELECT input.member, input.used, stored.id, stored.seq, stored.created_at
-    FROM input
-    LEFT JOIN fresh ON fresh.n = input.n
-    LEFT JOIN c ON true
-    LEFT JOIN stored ON stored.seq = c.last_seq - fresh.total + fresh.k
-   ORDER BY input.n`;
-
-/** The name INSERT_BATCH is prepared under on each connection (DATABASE_PREPARED_STATEMENTS). */
-const INSERT_BATCH_NAME = 'chat_insert_batch_v1';
 
 const keyOf = (m: NewMessage) => `${m.authorId}\n${m.clientId}`;
 
@@ -98,8 +47,7 @@ export class ChannelWriter {
   private readonly waiting = new Map<string, Pending[]>();
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly messages: MessagesRepository,
     private readonly metrics: GatewayMetrics,
   ) {}
 
@@ -131,7 +79,7 @@ export class ChannelWriter {
       );
       batch.forEach((p, i) => p.resolve(outcomes[i]));
     } catch (err) {
-      if (!isUniqueViolation(err, CLIENT_ID_KEY)) {
+      if (!isClientIdTaken(err)) {
         for (const p of batch) p.reject(err);
         return;
       }
@@ -141,7 +89,7 @@ export class ChannelWriter {
         try {
           p.resolve((await this.insert(channelId, [p.message]))[0]);
         } catch (one) {
-          if (isUniqueViolation(one, CLIENT_ID_KEY)) p.resolve('duplicate');
+          if (isClientIdTaken(one)) p.resolve('duplicate');
           else p.reject(one);
         }
       }
@@ -158,12 +106,7 @@ export class ChannelWriter {
       return first ?? null;
     });
     const batch = messages.filter((_, i) => repeats[i] === null);
-    const rows = await this.run([
-      channelId,
-      batch.map((m) => m.authorId),
-      batch.map((m) => m.body),
-      batch.map((m) => m.clientId),
-    ]);
+    const rows = await this.messages.insertBatch(channelId, batch);
     const outcomes = rows.map(outcomeOf);
     let next = 0;
     const all: WriteOutcome[] = [];
@@ -173,19 +116,9 @@ export class ChannelWriter {
     }
     return all;
   }
-
-  /** INSERT_BATCH, prepared once per connection unless DATABASE_PREPARED_STATEMENTS is off. */
-  private async run(values: unknown[]): Promise<OutcomeRow[]> {
-    if (!this.config.database.preparedStatements) return this.db.query(INSERT_BATCH, values);
-    // TypeORM's query() cannot name a statement; its driver's pg pool can (pg prepares a named
-    // statement once per connection and reuses it).
-    const pool = (this.db.driver as PostgresDriver).master as Pool;
-    const result = await pool.query<OutcomeRow>({ name: INSERT_BATCH_NAME, text: INSERT_BATCH, values });
-    return result.rows;
-  }
 }
 
-function outcomeOf(row: OutcomeRow): WriteOutcome {
+function outcomeOf(row: BatchOutcomeRow): WriteOutcome {
   if (row.id !== null && row.seq !== null && row.created_at !== null)
     return { id: row.id, seq: row.seq, createdAt: row.created_at };
   if (!row.member) return 'not-member';

@@ -1,6 +1,7 @@
-import type { FileInfo, Message } from '@chat/contracts';
+import type { Message } from '@chat/contracts';
+import { toFileDto, type FileRecord } from '@chat/domain';
 
-/** A message row joined with its author's username (see MESSAGE_SELECT). */
+/** A message row joined with its author's username. */
 export interface MessageRow {
   id: string;
   channel_id: string;
@@ -14,31 +15,8 @@ export interface MessageRow {
   deleted_at: Date | null;
 }
 
-export interface FileRow {
-  id: string;
-  channel_id: string;
-  message_id: string | null;
-  name: string;
-  size: string | number;
-  content_type: string;
-  uploaded_by: string;
-  created_at: Date;
-}
-
-export function toFileDto(row: FileRow): FileInfo {
-  return {
-    id: row.id,
-    channelId: row.channel_id,
-    name: row.name,
-    size: Number(row.size),
-    contentType: row.content_type,
-    uploadedBy: row.uploaded_by,
-    createdAt: row.created_at.toISOString(),
-  };
-}
-
 /** The only way a message leaves the gateway. A deleted one keeps its seq and loses its content. */
-export function toMessageDto(row: MessageRow, files: FileRow[]): Message {
+export function toMessageDto(row: MessageRow, files: readonly FileRecord[]): Message {
   const deleted = row.deleted_at !== null;
   return {
     id: row.id,

@@ -69,6 +69,6 @@ export class MessagesController {
   @ApiOperation({ summary: "Full-text search over the caller's channels, newest first (at most 50)" })
   @ApiOkResponse({ type: SearchResultResponse })
   async search(@CurrentUser() user: Principal, @Query() query: MessageSearchQueryDto): Promise<SearchResult> {
-    return { messages: await this.messages.search(user, query.q, query.channelId?.toLowerCase()) };
+    return { messages: await this.messages.search(user, query.q, query.channelId) };
   }
 }

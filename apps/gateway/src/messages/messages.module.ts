@@ -7,13 +7,14 @@ import { ChannelWriter } from './channel-writer';
 import { MessageFanout } from './message-fanout';
 import { MessageReader } from './message.reader';
 import { MessagesController } from './messages.controller';
+import { MessagesRepository } from './messages.repository';
 import { MessagesService } from './messages.service';
 
 /** Messages: sending, history, catch-up, edits, deletes, search, and their ordered fan-out. */
 @Module({
   imports: [InfraModule, ChannelsModule, PresenceModule, RateLimitModule],
   controllers: [MessagesController],
-  providers: [MessagesService, MessageReader, MessageFanout, ChannelWriter],
+  providers: [MessagesService, MessagesRepository, MessageReader, MessageFanout, ChannelWriter],
   exports: [MessagesService],
 })
 export class MessagesModule {}

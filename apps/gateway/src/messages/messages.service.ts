@@ -1,6 +1,4 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
 import { LIMITS, type Message, type MessagePage } from '@chat/contracts';
 import { AppError, EVENT_BUS, type DomainEvents, type EventBus } from '@chat/platform';
 import type { Principal } from '@chat/security';
@@ -8,13 +6,13 @@ import { ChannelAccess, type ChannelRef } from '../channels/channel-access';
 import { ChannelErrors } from '../channels/channels.errors';
 import { ChannelsService } from '../channels/channels.service';
 import { GatewayMetrics } from '../infra/gateway-metrics';
-import { returning } from '../infra/sql';
 import { TypingService } from '../presence/typing.service';
 import { ChannelWriter } from './channel-writer';
 import { MessageFanout } from './message-fanout';
-import { toMessageDto, type FileRow, type MessageRow } from './message.mapper';
-import { MessageReader, toMessage, type StoredMessageRow } from './message.reader';
+import { toMessageDto, type MessageRow } from './message.mapper';
+import { MessageReader, toMessage } from './message.reader';
 import { MessageErrors } from './messages.errors';
+import { MessagesRepository, type AttachmentRow, type StoredMessageRow } from './messages.repository';
 
 /** The clientId turned out to be taken: thrown inside the send transaction to roll it back. */
 class DuplicateClientId extends Error {
@@ -45,7 +43,7 @@ export class MessagesService implements OnModuleInit {
   private readonly logger = new Logger(MessagesService.name);
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly messages: MessagesRepository,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
     private readonly access: ChannelAccess,
     private readonly channels: ChannelsService,
@@ -104,12 +102,7 @@ export class MessagesService implements OnModuleInit {
     if (row.author_id !== user.id) throw MessageErrors.notAuthor();
     if (row.deleted_at) throw MessageErrors.notFound();
     if (row.body === body) return toMessage(row);
-    const updated = await returning(
-      this.db,
-      `UPDATE messages SET body = $2, edited_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING id`,
-      [messageId, body],
-    );
-    if (updated.length === 0) throw MessageErrors.notFound();
+    if (!(await this.messages.editBody(messageId, body))) throw MessageErrors.notFound();
     const message = await this.reader.byId(messageId);
     if (!message) throw MessageErrors.notFound();
     this.fanout.announceUpdated(message);
@@ -124,14 +117,9 @@ export class MessagesService implements OnModuleInit {
     const row = await this.visibleRow(user, messageId);
     const ref = await this.access.visible(user, row.channel_id);
     const isAuthor = row.author_id === user.id && ref.role !== null;
-    if (!isAuthor && !this.access.canManage(user, ref)) throw this.deleteRefusal(ref);
-    const deleted = await returning<{ seq: string }>(
-      this.db,
-      `UPDATE messages SET deleted_at = now(), body = '' WHERE id = $1 AND deleted_at IS NULL RETURNING seq`,
-      [messageId],
-    );
-    if (deleted[0])
-      this.fanout.announceDeleted({ id: messageId, channelId: row.channel_id, seq: Number(deleted[0].seq) });
+    if (!isAuthor && !this.access.allows(user, ref, 'moderate')) throw this.deleteRefusal(ref);
+    const seq = await this.messages.tombstone(messageId);
+    if (seq !== null) this.fanout.announceDeleted({ id: messageId, channelId: row.channel_id, seq });
   }
 
   /** Full-text search over the caller's channels (or one of them), newest first. */
@@ -192,7 +180,7 @@ export class MessagesService implements OnModuleInit {
     await this.access.member(user, channelId);
     if (input.clientId && (await this.reader.byClientId(user.id, input.clientId)))
       throw new DuplicateClientId(input.clientId);
-    return this.db.transaction((tx) => this.insert(tx, user, channelId, input));
+    return this.messages.transaction((tx) => this.insert(tx, user, channelId, input));
   }
 
   private newRow(
@@ -219,57 +207,47 @@ export class MessagesService implements OnModuleInit {
 
   /** One transaction: check and lock the attachments, take the next seq, insert, attach. */
   private async insert(
-    tx: EntityManager,
+    tx: MessagesRepository,
     user: Principal,
     channelId: string,
     input: SendInput,
   ): Promise<Message> {
-    const attachmentIds = (input.attachmentIds ?? []).map((id) => id.toLowerCase());
-    const files = await this.lockAttachments(tx, user, channelId, attachmentIds);
-    // The row lock taken here serializes senders of this channel on every replica until commit;
-    // a rollback gives the number back, so seqs have no gaps.
-    const [channel] = await returning<{ last_seq: string }>(
-      tx,
-      'UPDATE channels SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq',
-      [channelId],
+    const attachmentIds = input.attachmentIds ?? [];
+    const files = this.usableAttachments(
+      user,
+      channelId,
+      attachmentIds,
+      await tx.lockAttachments(attachmentIds),
     );
-    // DO NOTHING waits for a concurrent insert of the same clientId to commit, then skips.
-    const [row] = await tx.query<{ id: string; created_at: Date }[]>(
-      `INSERT INTO messages (channel_id, seq, author_id, body, client_id) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (author_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
-       RETURNING id, created_at`,
-      [channelId, channel.last_seq, user.id, input.body, input.clientId ?? null],
-    );
+    const seq = await tx.nextSeq(channelId);
+    if (seq === null) throw ChannelErrors.notFound();
+    const row = await tx.insertOne(channelId, seq, {
+      authorId: user.id,
+      body: input.body,
+      clientId: input.clientId ?? null,
+    });
     if (!row) throw new DuplicateClientId(input.clientId as string);
-    if (files.length > 0) {
-      await tx.query('UPDATE files SET message_id = $1 WHERE id = ANY($2::uuid[])', [row.id, attachmentIds]);
-    }
-    return toMessageDto(this.newRow(user, channelId, input, row.id, channel.last_seq, row.created_at), files);
+    if (files.length > 0) await tx.attach(row.id, attachmentIds);
+    return toMessageDto(this.newRow(user, channelId, input, row.id, seq, row.created_at), files);
   }
 
   /**
-   * Each attachment: the author's own upload, to this channel, finished, not yet attached; locked
-   * until commit so a concurrent send cannot attach it too. Answered in the order given.
+   * Each attachment (locked until commit): the author's own upload, to this channel, finished, not
+   * yet attached. Answered in the order given.
    */
-  private async lockAttachments(
-    tx: EntityManager,
+  private usableAttachments(
     user: Principal,
     channelId: string,
     ids: string[],
-  ): Promise<FileRow[]> {
-    if (ids.length === 0) return [];
-    const rows: (FileRow & { status: string })[] = await tx.query(
-      `SELECT id, channel_id, message_id, name, size, content_type, uploaded_by, created_at, status
-         FROM files WHERE id = ANY($1::uuid[]) FOR UPDATE`,
-      [ids],
-    );
+    rows: AttachmentRow[],
+  ): AttachmentRow[] {
     return ids.map((id) => {
       const file = rows.find((r) => r.id === id);
-      if (!file || file.uploaded_by !== user.id) throw MessageErrors.attachmentNotFound(id);
-      if (file.channel_id !== channelId)
+      if (!file || file.uploadedBy !== user.id) throw MessageErrors.attachmentNotFound(id);
+      if (file.channelId !== channelId)
         throw MessageErrors.attachmentUnusable(id, 'was uploaded to another channel');
       if (file.status !== 'ready') throw MessageErrors.attachmentUnusable(id, 'has not finished uploading');
-      if (file.message_id !== null)
+      if (file.messageId !== null)
         throw MessageErrors.attachmentUnusable(id, 'is already attached to a message');
       return file;
     });
@@ -294,7 +272,7 @@ export class MessagesService implements OnModuleInit {
   }
 
   private deleteRefusal(ref: ChannelRef): AppError {
-    if (!ref.role && ref.kind === 'public') return new AppError('FORBIDDEN', 'Join the channel first');
+    if (!ref.role && ref.kind === 'public') return ChannelErrors.joinFirst();
     return MessageErrors.mayNotDelete();
   }
 }

@@ -1,10 +1,10 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { LIMITS } from '@chat/contracts';
-import { AppError } from '@chat/platform';
 import { GatewayRedis } from '../infra/gateway-redis';
 import { SocketHub } from '../infra/socket-hub';
 import type { PresenceUser } from './presence-announcer';
+import { PresenceErrors } from './presence.errors';
 import { MemoryTypingStore, RedisTypingStore, type TypingStore } from './typing-store';
 
 /**
@@ -43,7 +43,7 @@ export class TypingService implements OnApplicationShutdown {
   /** `typing: true` (re)starts the 5-second window; `false` ends it now. */
   async set(user: PresenceUser, channelId: string, typing: boolean, socketId: string): Promise<void> {
     if (!typing) return this.stop(user, channelId);
-    if (!this.redis.ready) throw new AppError('UNAVAILABLE', 'Typing indicators are unavailable right now');
+    if (!this.redis.ready) throw PresenceErrors.typingUnavailable();
     const key = `${channelId}:${user.id}`;
     const token = `${this.replicaTag}:${++this.counter}`;
     this.cancelLocal(key);

@@ -1,15 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { AppError, createRateLimiter } from '@chat/platform';
+import { createRateLimiter } from '@chat/platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 import { GatewayRedis } from '../infra/gateway-redis';
-
-export function rateLimited(retryMs: number): AppError {
-  const seconds = Math.max(1, Math.ceil(retryMs / 1000));
-  return new AppError('RATE_LIMITED', `Too many requests, retry in ${seconds} s`, {
-    'Retry-After': String(seconds),
-  });
-}
+import { RateLimitErrors } from './rate-limit.errors';
 
 /**
  * Per-user budgets: socket commands per second and REST calls per minute. Counted in Redis when
@@ -48,7 +42,7 @@ async function consume(limiterOf: RateLimiterAbstract, key: string): Promise<voi
   try {
     await limiterOf.consume(key);
   } catch (err) {
-    if (err instanceof RateLimiterRes) throw rateLimited(err.msBeforeNext);
+    if (err instanceof RateLimiterRes) throw RateLimitErrors.tooMany(err.msBeforeNext);
     throw err;
   }
 }

@@ -1,18 +1,16 @@
 import type { Readable } from 'node:stream';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { Counter } from 'prom-client';
-import type { DataSource, Repository } from 'typeorm';
 import type { FileInfo } from '@chat/contracts';
-import { FileEntity } from '@chat/database';
+import { toFileDto } from '@chat/domain';
 import { AppError, EVENT_BUS, Metrics, type EventBus } from '@chat/platform';
-import { isStaff, type Principal } from '@chat/security';
+import type { Principal } from '@chat/security';
 import { AccessService } from '../access/access.service';
 import { MEDIA_CONFIG, type MediaConfig } from '../config';
 import { StorageService } from '../storage/storage.service';
 import { contentDisposition, withExtension } from './file-name';
-import { toFileDto } from './file.mapper';
-import { deleteForbidden, fileNotFound, noThumbnail } from './files.errors';
+import { FileErrors } from './files.errors';
+import { FilesRepository, type StoredFile } from './files.repository';
 import { contentTypeHeader, isInlineImage } from './media-types';
 import { parseRange } from './range';
 
@@ -53,19 +51,17 @@ const DOWNLOAD_CSP = "default-src 'none'; sandbox";
 @Injectable()
 export class FilesService {
   private readonly logger = new Logger(FilesService.name);
-  private readonly files: Repository<FileEntity>;
   private readonly downloads: Counter<'variant' | 'outcome'>;
   private readonly downloadBytes: Counter<'variant'>;
 
   constructor(
-    @InjectDataSource() db: DataSource,
+    private readonly files: FilesRepository,
     private readonly access: AccessService,
     private readonly storage: StorageService,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
     @Inject(MEDIA_CONFIG) private readonly config: MediaConfig,
     metrics: Metrics,
   ) {
-    this.files = db.getRepository(FileEntity);
     this.downloads = metrics.counter('media_downloads_total', 'File downloads by variant and outcome', [
       'variant',
       'outcome',
@@ -98,32 +94,29 @@ export class FilesService {
   /**
    * The uploader, a moderator or an admin deletes a file: its object and thumbnail first, then its
    * row, so a failure leaves a file that can be deleted again rather than an unreachable object.
-   * Moderators and admins may delete files of channels they are not in (moderation); members may see
-   * the file and so are told 403; anyone else gets the usual 404.
+   * Moderators and admins may delete files of channels they are not in (moderation), but not in a DM,
+   * which only its two members see; members may see the file and so are told 403; anyone else gets
+   * the usual 404 (the access rule, @chat/domain).
    */
   async remove(user: Principal, id: string): Promise<void> {
-    const file = await this.files.findOneBy({ id });
-    if (!file) throw fileNotFound();
-    if (file.uploadedBy !== user.id && !isStaff(user)) {
-      const visible = file.status === 'ready' && (await this.access.isMember(user.id, file.channelId));
-      throw visible ? deleteForbidden() : fileNotFound();
+    const file = await this.files.findById(id);
+    if (!file) throw FileErrors.notFound();
+    const verdict = await this.access.canDelete(user, file);
+    if (!verdict.allowed) {
+      // Someone else's unfinished upload is not a file anyone else can see yet.
+      const visible = verdict.code === 'FORBIDDEN' && file.status === 'ready';
+      throw visible ? FileErrors.deleteForbidden() : FileErrors.notFound();
     }
     await this.storage.remove(file.objectKey, file.thumbKey);
-    const result = await this.files
-      .createQueryBuilder()
-      .delete()
-      .where('id = :id', { id })
-      .returning('message_id')
-      .execute();
-    const deleted = result.raw as { message_id: string | null }[];
+    const deleted = await this.files.delete(id);
     // Someone else deleted it meanwhile: the event is theirs to send.
-    if (deleted.length === 0) return;
+    if (!deleted) return;
     try {
       // messageId as of the delete (the file may have been attached since we read it).
       await this.bus.publish('file.deleted', {
         fileId: file.id,
         channelId: file.channelId,
-        messageId: deleted[0].message_id,
+        messageId: deleted.messageId,
       });
     } catch (err) {
       // The file is gone either way; the gateway shows it gone on the next fetch of the message.
@@ -132,15 +125,15 @@ export class FilesService {
   }
 
   /** A finished file the caller may read (uploader or current member), else 404. */
-  private async readable(user: Principal, id: string): Promise<FileEntity> {
-    const file = await this.files.findOneBy({ id, status: 'ready' });
-    if (!file || !(await this.access.canRead(user, file))) throw fileNotFound();
+  private async readable(user: Principal, id: string): Promise<StoredFile> {
+    const file = await this.files.findReady(id);
+    if (!file || !(await this.access.canRead(user, file))) throw FileErrors.notFound();
     return file;
   }
 
-  private async answer(file: FileEntity, variant: DownloadVariant, opts: DownloadOptions): Promise<Download> {
+  private async answer(file: StoredFile, variant: DownloadVariant, opts: DownloadOptions): Promise<Download> {
     const thumb = variant === 'thumb';
-    if (thumb && !file.thumbKey) throw noThumbnail();
+    if (thumb && !file.thumbKey) throw FileErrors.noThumbnail();
     const key = thumb ? file.thumbKey! : file.objectKey;
     const type = thumb ? THUMB_TYPE : file.contentType;
     const disposition = contentDisposition(
@@ -186,7 +179,7 @@ export class FilesService {
     const obj = await this.storage.read(key, partial ? range : undefined);
     if (!obj) {
       this.logger.warn(`object ${key} of file ${file.id} is missing from the store`);
-      throw fileNotFound();
+      throw FileErrors.notFound();
     }
     const headers: Record<string, string> = {
       ...validators,

@@ -58,6 +58,8 @@ export function isTransient(err: unknown): boolean {
   return false;
 }
 
-export function storageUnavailable(): AppError {
-  return new AppError('UNAVAILABLE', 'File storage is unavailable, retry shortly', { 'Retry-After': '2' });
-}
+/** The storage context's failures, worded once. */
+export const StorageErrors = {
+  unavailable: () =>
+    new AppError('UNAVAILABLE', 'File storage is unavailable, retry shortly', { 'Retry-After': '2' }),
+};

@@ -20,7 +20,7 @@ import {
 import type { ReadinessProbe } from '@chat/platform';
 import { MEDIA_CONFIG, type MediaConfig } from '../config';
 import { createS3Client } from './s3-client';
-import { isNoSuchBucket, isNotFound, isTransient, storageUnavailable } from './storage.errors';
+import { isNoSuchBucket, isNotFound, isTransient, StorageErrors } from './storage.errors';
 
 /** S3's smallest multipart part; the upload buffers at most `UPLOAD_QUEUE` of them per file. */
 const PART_SIZE = 5 * 1024 * 1024;
@@ -267,7 +267,7 @@ export class StorageService implements OnApplicationBootstrap, OnApplicationShut
       this.lastWarnAt = now;
       this.logger.warn(`storage unavailable during ${what}: ${describe(err)}`);
     }
-    return storageUnavailable();
+    return StorageErrors.unavailable();
   }
 }
 

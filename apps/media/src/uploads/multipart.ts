@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
-import { malformedUpload, uploadAborted } from './uploads.errors';
+import { UploadErrors } from './uploads.errors';
 
 export interface FilePart {
   /** As the client sent it: untrusted, to be sanitized. */
@@ -35,7 +35,7 @@ export function receiveFile<T>(
         limits: { files: 1, fields: 10, parts: 12, fieldSize: 1024, fieldNameSize: 100, headerPairs: 50 },
       });
     } catch {
-      reject(malformedUpload('Expected a multipart/form-data body'));
+      reject(UploadErrors.malformed('Expected a multipart/form-data body'));
       return;
     }
     const fields: Record<string, string> = {};
@@ -60,7 +60,8 @@ export function receiveFile<T>(
     };
 
     parser.on('field', (name, value, info) => {
-      if (info.nameTruncated || info.valueTruncated) fail(malformedUpload(`Form field ${name} is too long`));
+      if (info.nameTruncated || info.valueTruncated)
+        fail(UploadErrors.malformed(`Form field ${name} is too long`));
       else fields[name] = value;
     });
     parser.on('file', (name, stream, info) => {
@@ -80,14 +81,14 @@ export function receiveFile<T>(
     });
     parser.on('close', () => {
       bodyRead = true;
-      if (!handled) fail(malformedUpload('The form has no `file` part'));
+      if (!handled) fail(UploadErrors.malformed('The form has no `file` part'));
       else finish();
     });
-    parser.on('error', () => fail(malformedUpload('Malformed multipart body')));
-    parser.on('fieldsLimit', () => fail(malformedUpload('Too many form fields')));
-    parser.on('partsLimit', () => fail(malformedUpload('Too many form parts')));
+    parser.on('error', () => fail(UploadErrors.malformed('Malformed multipart body')));
+    parser.on('fieldsLimit', () => fail(UploadErrors.malformed('Too many form fields')));
+    parser.on('partsLimit', () => fail(UploadErrors.malformed('Too many form parts')));
     req.once('close', () => {
-      if (!req.complete) fail(uploadAborted());
+      if (!req.complete) fail(UploadErrors.aborted());
     });
     req.pipe(parser);
   });

@@ -5,11 +5,10 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { Counter } from 'prom-client';
-import type { DataSource } from 'typeorm';
 import { Metrics } from '@chat/platform';
 import { MEDIA_CONFIG, type MediaConfig } from '../config';
+import { FilesRepository } from '../files/files.repository';
 import { StorageService } from '../storage/storage.service';
 
 const BATCH = 100;
@@ -31,7 +30,7 @@ export class UploadSweeper implements OnApplicationBootstrap, OnApplicationShutd
   private running: Promise<void> | null = null;
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly files: FilesRepository,
     private readonly storage: StorageService,
     @Inject(MEDIA_CONFIG) private readonly config: MediaConfig,
     metrics: Metrics,
@@ -66,19 +65,12 @@ export class UploadSweeper implements OnApplicationBootstrap, OnApplicationShutd
   async sweep(): Promise<number> {
     let total = 0;
     for (;;) {
-      const n = await this.db.transaction(async (tx) => {
-        const rows: { id: string; object_key: string; thumb_key: string | null }[] = await tx.query(
-          `SELECT id, object_key, thumb_key FROM files
-            WHERE status = 'pending' AND created_at < now() - make_interval(secs => $1)
-            ORDER BY created_at
-            LIMIT $2
-            FOR UPDATE SKIP LOCKED`,
-          [this.config.media.uploadTtlSeconds, BATCH],
-        );
+      const n = await this.files.transaction(async (tx) => {
+        const rows = await tx.expiredPending(this.config.media.uploadTtlSeconds, BATCH);
         if (rows.length === 0) return 0;
         // Objects first: if the store fails, the transaction rolls back and the rows wait for next time.
-        await this.storage.remove(...rows.flatMap((r) => [r.object_key, r.thumb_key]));
-        await tx.query(`DELETE FROM files WHERE id = ANY($1::uuid[])`, [rows.map((r) => r.id)]);
+        await this.storage.remove(...rows.flatMap((r) => [r.objectKey, r.thumbKey]));
+        await tx.deleteAll(rows.map((r) => r.id));
         return rows.length;
       });
       total += n;

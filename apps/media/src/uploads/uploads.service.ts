@@ -2,27 +2,26 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { isUUID } from 'class-validator';
 import type { Counter } from 'prom-client';
-import type { DataSource, Repository } from 'typeorm';
 import type { FileInfo, PresignedUpload } from '@chat/contracts';
 import type { CreateUploadDto } from '@chat/contracts/dto';
-import { FileEntity } from '@chat/database';
+import { toFileDto } from '@chat/domain';
 import { AppError, Metrics } from '@chat/platform';
 import type { Principal } from '@chat/security';
 import { AccessService } from '../access/access.service';
 import { MEDIA_CONFIG, type MediaConfig } from '../config';
 import { sanitizeFileName } from '../files/file-name';
-import { toFileDto } from '../files/file.mapper';
+import { FilesRepository, type StoredFile } from '../files/files.repository';
 import { isAllowedType, normalizeMime, TEXT_PLAIN } from '../files/media-types';
 import { fileObjectKey } from '../storage/object-keys';
 import { StorageService } from '../storage/storage.service';
+import { ParsersService } from '../sandbox/parsers.service';
+import { ParserBusyError } from '../sandbox/worker-pool';
 import { ThumbnailsService } from '../thumbnails/thumbnails.service';
 import { ContentInspector, SNIFF_BYTES } from './content-inspector';
 import { abandonRequestBody, MULTIPART_OVERHEAD_BYTES, receiveFile, type FilePart } from './multipart';
-import { bytesHeld, lockQuota } from './quota';
-import { malformedUpload, quotaExceeded, tooLarge, unsupportedType } from './uploads.errors';
+import { UploadErrors } from './uploads.errors';
 
 type Mode = 'stream' | 'direct';
 
@@ -37,19 +36,18 @@ type Mode = 'stream' | 'direct';
 @Injectable()
 export class UploadsService {
   private readonly logger = new Logger(UploadsService.name);
-  private readonly files: Repository<FileEntity>;
   private readonly uploads: Counter<'mode' | 'outcome'>;
   private readonly uploadBytes: Counter<'mode'>;
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly files: FilesRepository,
     private readonly access: AccessService,
     private readonly storage: StorageService,
     private readonly thumbnails: ThumbnailsService,
+    private readonly parsers: ParsersService,
     @Inject(MEDIA_CONFIG) private readonly config: MediaConfig,
     metrics: Metrics,
   ) {
-    this.files = db.getRepository(FileEntity);
     this.uploads = metrics.counter('media_uploads_total', 'Uploads by mode (stream, direct) and outcome', [
       'mode',
       'outcome',
@@ -63,7 +61,7 @@ export class UploadsService {
       // Refused before a byte of the body is read when the client announces too much.
       const declared = Number(req.headers['content-length']);
       if (declared > this.config.media.maxBytes + MULTIPART_OVERHEAD_BYTES) {
-        throw tooLarge(this.config.media.maxBytes);
+        throw UploadErrors.tooLarge(this.config.media.maxBytes);
       }
       const file = await receiveFile(req, (fields, part) => this.storeStreamed(user, fields, part));
       this.count('stream', 'ok', file.size);
@@ -78,27 +76,24 @@ export class UploadsService {
   /** POST /files/uploads: reserves the file and hands out a PUT URL bound to its size and type. */
   async createUpload(user: Principal, dto: CreateUploadDto): Promise<PresignedUpload> {
     const { maxBytes, userQuotaBytes, uploadUrlTtlSeconds } = this.config.media;
-    const channelId = dto.channelId.toLowerCase();
+    const { channelId } = dto;
     await this.access.assertCanPost(user, channelId);
-    if (dto.size > maxBytes) throw tooLarge(maxBytes);
+    if (dto.size > maxBytes) throw UploadErrors.tooLarge(maxBytes);
     const contentType = normalizeMime(dto.contentType);
     this.assertAllowed(contentType);
     const id = randomUUID();
-    const row = await this.db.transaction(async (tx) => {
-      const held = await lockQuota(tx, user.id);
-      if (held + dto.size > userQuotaBytes) throw quotaExceeded(userQuotaBytes);
-      return tx.save(
-        tx.create(FileEntity, {
-          id,
-          channelId,
-          uploadedBy: user.id,
-          name: sanitizeFileName(dto.name),
-          size: dto.size,
-          contentType,
-          objectKey: fileObjectKey(channelId, id),
-          status: 'pending',
-        }),
-      );
+    const row = await this.files.transaction(async (tx) => {
+      const held = await tx.lockQuota(user.id);
+      if (held + dto.size > userQuotaBytes) throw UploadErrors.quotaExceeded(userQuotaBytes);
+      return tx.insertPending({
+        id,
+        channelId,
+        uploadedBy: user.id,
+        name: sanitizeFileName(dto.name),
+        size: dto.size,
+        contentType,
+        objectKey: fileObjectKey(channelId, id),
+      });
     });
     const url = await this.storage.presignPut(row.objectKey, contentType, dto.size, uploadUrlTtlSeconds);
     return {
@@ -120,45 +115,45 @@ export class UploadsService {
    */
   async complete(user: Principal, id: string): Promise<FileInfo> {
     try {
-      const file = await this.files.findOneBy({ id });
-      // Only the uploader knows the id of a pending upload; to anyone else it does not exist.
-      if (!file || file.uploadedBy !== user.id) throw new AppError('NOT_FOUND', 'No such upload');
+      const file = await this.files.findById(id);
+      if (!file || file.uploadedBy !== user.id) throw UploadErrors.notFound();
       if (file.status === 'ready') return toFileDto(file);
       await this.access.assertCanPost(user, file.channelId);
 
       const stored = await this.storage.size(file.objectKey);
-      if (stored === null) {
-        throw new AppError(
-          'CONFLICT',
-          'Nothing has been uploaded to the URL yet: PUT the file, then complete',
-        );
-      }
+      if (stored === null) throw UploadErrors.notUploadedYet();
       if (stored !== file.size) {
         await this.rollback(file.id, [file.objectKey]);
-        throw new AppError('CONFLICT', `The upload has ${stored} bytes, not the ${file.size} declared`);
+        throw UploadErrors.sizeMismatch(stored, file.size);
       }
-      const detected = await this.inspectStored(file);
+      let detected: string;
+      try {
+        detected = await this.inspectStored(file);
+      } catch (err) {
+        // Undetectable in time: void like any refused type. Busy (503): left pending, to complete again.
+        if (err instanceof AppError && err.code === 'UNSUPPORTED_MEDIA_TYPE') {
+          await this.rollback(file.id, [file.objectKey]);
+        }
+        throw err;
+      }
       if (!sameType(file.contentType, detected)) {
         await this.rollback(file.id, [file.objectKey]);
-        throw new AppError('CONFLICT', `The upload is ${detected}, not the ${file.contentType} declared`);
+        throw UploadErrors.typeMismatch(detected, file.contentType);
       }
       if (!isAllowedType(detected, this.config.media.allowedTypes)) {
         await this.rollback(file.id, [file.objectKey]);
-        throw unsupportedType(detected);
+        throw UploadErrors.unsupportedType(detected);
       }
 
       const thumbKey = await this.thumbnails.generate({ ...file, contentType: detected });
-      const done = await this.files.update(
-        { id, status: 'pending' },
-        { status: 'ready', contentType: detected, thumbKey },
-      );
-      const now = await this.files.findOneBy({ id });
+      const done = await this.files.finishPending(id, { size: null, contentType: detected, thumbKey });
+      const now = await this.files.findById(id);
       // A concurrent complete won the race (same outcome), or the sweeper expired the upload.
-      if (!done.affected && now?.status !== 'ready') {
+      if (!done && now?.status !== 'ready') {
         await this.storage.remove(thumbKey).catch(() => undefined);
-        throw new AppError('NOT_FOUND', 'No such upload (it expired)');
+        throw UploadErrors.expired();
       }
-      if (done.affected) this.count('direct', 'ok', file.size);
+      if (done) this.count('direct', 'ok', file.size);
       return toFileDto(now!);
     } catch (err) {
       this.count('direct', outcomeOf(err));
@@ -174,27 +169,28 @@ export class UploadsService {
     const { maxBytes, userQuotaBytes } = this.config.media;
     const channelId = (fields.channelId ?? '').trim().toLowerCase();
     if (!isUUID(channelId)) {
-      throw malformedUpload('channelId (a UUID) must come before the file in the form');
+      throw UploadErrors.malformed('channelId (a UUID) must come before the file in the form');
     }
     await this.access.assertCanPost(user, channelId);
     // An estimate to stop early; the exact check runs under the quota lock once the size is known.
-    const room = Math.max(0, userQuotaBytes - (await bytesHeld(this.db, user.id)));
+    const room = Math.max(0, userQuotaBytes - (await this.files.bytesHeld(user.id)));
     const limit = Math.min(maxBytes, room);
     let size = 0;
     const count = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) throw size > maxBytes ? tooLarge(maxBytes) : quotaExceeded(userQuotaBytes);
+      if (size > limit)
+        throw size > maxBytes ? UploadErrors.tooLarge(maxBytes) : UploadErrors.quotaExceeded(userQuotaBytes);
     };
 
     const source = part.stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     const head = await readHead(source, SNIFF_BYTES);
     count(head.bytes);
-    const inspector = await ContentInspector.start(head.bytes);
+    const inspector = await ContentInspector.start(head.bytes, this.sniff);
     this.assertAllowed(inspector.type);
 
     const id = randomUUID();
     const objectKey = fileObjectKey(channelId, id);
-    await this.files.insert({
+    await this.files.insertPending({
       id,
       channelId,
       uploadedBy: user.id,
@@ -202,15 +198,13 @@ export class UploadsService {
       size: 0,
       contentType: inspector.type,
       objectKey,
-      status: 'pending',
     });
 
     const assertAllowed = (type: string) => this.assertAllowed(type);
     async function* bytes(): AsyncGenerator<Buffer> {
       try {
         yield head.bytes;
-        if (head.ended) return;
-        for (let r = await source.next(); !r.done; r = await source.next()) {
+        for (let r = head.ended ? null : await source.next(); r && !r.done; r = await source.next()) {
           count(r.value);
           // Text stays text only while every byte is: one binary byte makes it octet-stream.
           if (inspector.needsRest) {
@@ -219,6 +213,7 @@ export class UploadsService {
           }
           yield r.value;
         }
+        // Also for a file that fits in its head: a UTF-8 character cut off at the end is not text.
         assertAllowed(inspector.end());
       } finally {
         await source.return?.();
@@ -237,16 +232,12 @@ export class UploadsService {
     const contentType = inspector.type;
     const thumbKey = await this.thumbnails.generate({ id, channelId, objectKey, contentType });
     try {
-      const row = await this.db.transaction(async (tx) => {
-        const held = await lockQuota(tx, user.id, id);
-        if (held + size > userQuotaBytes) throw quotaExceeded(userQuotaBytes);
-        const res = await tx.update(
-          FileEntity,
-          { id, status: 'pending' },
-          { status: 'ready', size, contentType, thumbKey },
-        );
-        if (!res.affected) throw new AppError('CONFLICT', 'The upload took too long and expired');
-        return tx.findOneByOrFail(FileEntity, { id });
+      const row = await this.files.transaction(async (tx) => {
+        const held = await tx.lockQuota(user.id, id);
+        if (held + size > userQuotaBytes) throw UploadErrors.quotaExceeded(userQuotaBytes);
+        const finished = await tx.finishPending(id, { size, contentType, thumbKey });
+        if (!finished) throw UploadErrors.tookTooLong();
+        return (await tx.findById(id))!;
       });
       return toFileDto(row);
     } catch (err) {
@@ -256,7 +247,7 @@ export class UploadsService {
   }
 
   /** Type detection of an object already in the store (direct uploads). */
-  private async inspectStored(file: FileEntity): Promise<string> {
+  private async inspectStored(file: StoredFile): Promise<string> {
     const head =
       file.size === 0
         ? Buffer.alloc(0)
@@ -264,11 +255,11 @@ export class UploadsService {
             start: 0,
             end: Math.min(SNIFF_BYTES, file.size) - 1,
           });
-    if (!head) throw new AppError('CONFLICT', 'The upload disappeared from storage');
-    const inspector = await ContentInspector.start(head);
+    if (!head) throw UploadErrors.disappeared();
+    const inspector = await ContentInspector.start(head, this.sniff);
     if (inspector.needsRest && file.size > head.length) {
       const rest = await this.storage.read(file.objectKey, { start: head.length, end: file.size - 1 });
-      if (!rest) throw new AppError('CONFLICT', 'The upload disappeared from storage');
+      if (!rest) throw UploadErrors.disappeared();
       for await (const chunk of rest.body) {
         inspector.push(chunk as Buffer);
         if (!inspector.needsRest) break; // leaving the loop destroys the stream
@@ -277,8 +268,22 @@ export class UploadsService {
     return inspector.end();
   }
 
+  /**
+   * file-type in a worker under MEDIA_SNIFF_TIMEOUT_MS: a file it cannot judge in time (or that
+   * kills its worker) is refused 415 like any undetectable type; the next upload gets a new worker.
+   */
+  private readonly sniff = async (head: Buffer): Promise<string | null> => {
+    try {
+      return await this.parsers.sniff(head);
+    } catch (err) {
+      if (err instanceof ParserBusyError) throw UploadErrors.detectorBusy();
+      this.logger.warn(`type detection failed (${head.length} bytes): ${(err as Error).message}`);
+      throw UploadErrors.undetectableType();
+    }
+  };
+
   private assertAllowed(type: string): void {
-    if (!isAllowedType(type, this.config.media.allowedTypes)) throw unsupportedType(type);
+    if (!isAllowedType(type, this.config.media.allowedTypes)) throw UploadErrors.unsupportedType(type);
   }
 
   /**
@@ -287,7 +292,7 @@ export class UploadsService {
    */
   private async abortIntent(id: string, objectKey: string): Promise<void> {
     await this.storage.remove(objectKey).catch(() => undefined);
-    await this.files.delete({ id, status: 'pending' }).catch((err: unknown) => {
+    await this.files.deletePending(id).catch((err: unknown) => {
       this.logger.warn(`pending upload ${id} left for the sweeper: ${(err as Error).message}`);
     });
   }
@@ -299,7 +304,7 @@ export class UploadsService {
   private async rollback(id: string, keys: (string | null)[]): Promise<void> {
     try {
       await this.storage.remove(...keys);
-      await this.files.delete({ id, status: 'pending' });
+      await this.files.deletePending(id);
     } catch (err) {
       this.logger.warn(`pending upload ${id} left for the sweeper: ${(err as Error).message}`);
     }

@@ -2,3 +2,4 @@
 export * from './auth.dto';
 export * from './chat.dto';
 export * from './media.dto';
+export * from './ids';

@@ -1,8 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsInt, IsString, IsUUID, Length, Max, Matches, Min } from 'class-validator';
+import { LowerCaseId } from './ids';
 
 export class CreateUploadDto {
   @ApiProperty({ format: 'uuid' })
+  @LowerCaseId()
   @IsUUID()
   channelId: string;
 

@@ -2,7 +2,10 @@ import { Injectable, Param, type PipeTransform } from '@nestjs/common';
 import { isUUID } from 'class-validator';
 import { AppError } from './app-error';
 
-/** A path id that is not a UUID names nothing: 404, exactly like an id that does not exist. */
+/**
+ * A path id that is not a UUID names nothing: 404, exactly like an id that does not exist. A valid
+ * one is lower-cased, as the DTOs' ids are (@LowerCaseId), so services never normalize ids.
+ */
 @Injectable()
 export class ParseIdPipe implements PipeTransform<string, string> {
   transform(value: string): string {

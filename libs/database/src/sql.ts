@@ -1,0 +1,75 @@
+import type { PoolClient } from 'pg';
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+
+/** A statement's parameters, in `$1…$n` order. */
+export type SqlParams = readonly unknown[];
+
+/**
+ * How every repository reaches Postgres: SQL text, typed rows, over the app's one pool (TypeORM's, so
+ * its transactions, health probe and migrations share it). Every statement answers its rows, whatever
+ * its command: `DataSource.query` answers UPDATE/DELETE … RETURNING as `[rows, count]`, which callers
+ * had to unwrap.
+ *
+ * Why SQL rather than TypeORM's Repository API: the queries that matter (batched sends in one
+ * statement, per-viewer unread counts, dm_key upserts, SKIP LOCKED sweeps, advisory locks) are SQL
+ * the Repository API cannot express, so one style that can say all of them is this one.
+ */
+export class Sql {
+  private constructor(
+    private readonly source: DataSource,
+    /** Set inside a transaction: every statement goes to its connection. */
+    private readonly runner: QueryRunner | null,
+  ) {}
+
+  static over(source: DataSource): Sql {
+    return new Sql(source, null);
+  }
+
+  /** The statements of a transaction that TypeORM runs (`dataSource.transaction(em => …)`). */
+  static within(em: EntityManager): Sql {
+    if (!em.queryRunner) throw new Error('Sql.within needs the EntityManager of a transaction');
+    return new Sql(em.connection, em.queryRunner);
+  }
+
+  async rows<T>(text: string, params: SqlParams = []): Promise<T[]> {
+    return this.use(async (runner) => (await runner.query(text, [...params], true)).records as T[]);
+  }
+
+  async one<T>(text: string, params: SqlParams = []): Promise<T | undefined> {
+    return (await this.rows<T>(text, params))[0];
+  }
+
+  /** Runs `fn` in one transaction; inside one already, `fn` joins it. */
+  transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
+    if (this.runner) return fn(this);
+    return this.source.transaction((em) => fn(Sql.within(em)));
+  }
+
+  /**
+   * A named prepared statement: parsed and planned once per pooled connection, then reused there.
+   * TypeORM's query() cannot name a statement, so this runs it on the connection that the public
+   * `QueryRunner.connect()` hands out: documented as the driver's connection, typed `any`, and for
+   * Postgres a pg PoolClient, which can.
+   */
+  async prepared<T>(name: string, text: string, params: SqlParams): Promise<T[]> {
+    return this.use(async (runner) => {
+      const client = (await runner.connect()) as PoolClient;
+      return (await client.query<T & object>({ name, text, values: [...params] })).rows;
+    });
+  }
+
+  private async use<T>(fn: (runner: QueryRunner) => Promise<T>): Promise<T> {
+    if (this.runner) return fn(this.runner);
+    const runner = this.source.createQueryRunner();
+    try {
+      return await fn(runner);
+    } finally {
+      await runner.release();
+    }
+  }
+}
+
+/** Escapes LIKE wildcards so user input matches literally (use with ESCAPE '\'). */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+}

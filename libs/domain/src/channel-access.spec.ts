@@ -1,0 +1,49 @@
+import type { Role } from '@chat/contracts';
+import { ACCESS_CASES, type CallerRole } from '../../../test/support/access-cases';
+import { CHANNEL_ACTIONS, channelAccess } from './channel-access';
+
+const ROLES: Record<CallerRole, Role[]> = {
+  user: ['member'],
+  moderator: ['member', 'moderator'],
+  admin: ['admin'],
+};
+
+describe('channelAccess', () => {
+  it.each(ACCESS_CASES.map((c) => [c.role, c.kind, c.membership, c.action, c.expected] as const))(
+    '%s in a %s channel (membership: %s) → %s: %s',
+    (role, kind, membership, action, want) => {
+      const verdict = channelAccess(
+        ROLES[role],
+        { kind, membership: membership === 'none' ? null : membership },
+        action,
+      );
+      expect(verdict.allowed ? 'allow' : verdict.code).toBe(want);
+    },
+  );
+
+  it('answers a channel that does not exist exactly like one the caller may not see', () => {
+    for (const roles of Object.values(ROLES))
+      for (const action of CHANNEL_ACTIONS)
+        expect(channelAccess(roles, null, action)).toEqual({
+          allowed: false,
+          code: 'NOT_FOUND',
+          reason: 'hidden',
+        });
+  });
+
+  it('says why a visible channel is refused, so each service can word it', () => {
+    const reason = (
+      roles: Role[],
+      kind: 'public' | 'private' | 'dm',
+      membership: 'member' | null,
+      action: 'post' | 'moderate',
+    ) => {
+      const v = channelAccess(roles, { kind, membership }, action);
+      return v.allowed ? 'allowed' : v.reason;
+    };
+    expect(reason(['member'], 'public', null, 'post')).toBe('join-first');
+    expect(reason(['moderator'], 'private', null, 'post')).toBe('not-member');
+    expect(reason(['member'], 'public', 'member', 'moderate')).toBe('not-manager');
+    expect(reason(['admin'], 'dm', 'member', 'moderate')).toBe('dm-fixed');
+  });
+});

@@ -1,0 +1,2 @@
+export * from './channel-access';
+export * from './wire-mappers';

@@ -1,0 +1,76 @@
+import type { ChannelKind } from '@chat/contracts';
+import { CHANNEL_ACTIONS, type ChannelAction } from '@chat/domain';
+
+/**
+ * The channel access rule written out as a table, the way the contract states it: what each caller
+ * gets for each action. The rule (@chat/domain `channelAccess`) and both services (gateway and
+ * media, through HTTP) are tested against this one table.
+ */
+
+/** A plain user, or staff (moderators and admins are listed separately: both must hold). */
+export type CallerRole = 'user' | 'moderator' | 'admin';
+export const CALLER_ROLES: readonly CallerRole[] = ['user', 'moderator', 'admin'];
+
+/** The caller's membership in the channel. DMs have no owner. */
+export type Membership = 'none' | 'member' | 'owner';
+
+export type Expected = 'allow' | 'FORBIDDEN' | 'NOT_FOUND';
+
+/** One letter per action, in CHANNEL_ACTIONS order (see, read, post, upload, download, moderate, delete-file). */
+const TABLE: Record<string, { user: string; staff: string }> = {
+  'public/none': { user: 'A F F F N F N', staff: 'A F F F N A A' },
+  'public/member': { user: 'A A A A A F F', staff: 'A A A A A A A' },
+  'public/owner': { user: 'A A A A A A F', staff: 'A A A A A A A' },
+  'private/none': { user: 'N N N N N N N', staff: 'A F F F N A A' },
+  'private/member': { user: 'A A A A A F F', staff: 'A A A A A A A' },
+  'private/owner': { user: 'A A A A A A F', staff: 'A A A A A A A' },
+  'dm/none': { user: 'N N N N N N N', staff: 'N N N N N N N' },
+  'dm/member': { user: 'A A A A A F F', staff: 'A A A A A F F' },
+};
+
+const LETTER: Record<string, Expected> = { A: 'allow', F: 'FORBIDDEN', N: 'NOT_FOUND' };
+
+export interface AccessCase {
+  role: CallerRole;
+  kind: ChannelKind;
+  membership: Membership;
+  action: ChannelAction;
+  expected: Expected;
+}
+
+/** Every (kind, membership) a channel can be in for its caller. */
+export const CHANNEL_STATES: readonly { kind: ChannelKind; membership: Membership }[] = Object.keys(
+  TABLE,
+).map((key) => {
+  const [kind, membership] = key.split('/') as [ChannelKind, Membership];
+  return { kind, membership };
+});
+
+export function expected(
+  role: CallerRole,
+  kind: ChannelKind,
+  membership: Membership,
+  action: ChannelAction,
+): Expected {
+  const row = TABLE[`${kind}/${membership}`];
+  const letters = (role === 'user' ? row.user : row.staff).split(' ');
+  return LETTER[letters[CHANNEL_ACTIONS.indexOf(action)]];
+}
+
+/** Every role × channel kind × membership × action, with its expected answer. */
+export const ACCESS_CASES: readonly AccessCase[] = CALLER_ROLES.flatMap((role) =>
+  CHANNEL_STATES.flatMap(({ kind, membership }) =>
+    CHANNEL_ACTIONS.map((action) => ({
+      role,
+      kind,
+      membership,
+      action,
+      expected: expected(role, kind, membership, action),
+    })),
+  ),
+);
+
+/** The HTTP status an answer comes back with, for `allowStatus` on success. */
+export function statusOf(answer: Expected, allowStatus: number): number {
+  return answer === 'allow' ? allowStatus : answer === 'FORBIDDEN' ? 403 : 404;
+}
