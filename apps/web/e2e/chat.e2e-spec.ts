@@ -128,6 +128,42 @@ run('the web client, two people chatting', () => {
     await shot(alice.page, '03-conversation-desktop');
   });
 
+  it('re-renders the message list for new messages, not for typing or presence', async () => {
+    // The app counts renders into window.__renderCounts once a test creates it (ui/render-count.ts).
+    type Counted = { __renderCounts?: Record<string, number> };
+    const renders = () =>
+      alice.page.evaluate(() => (window as unknown as Counted).__renderCounts?.MessageList ?? 0);
+    const members = alice.page.getByRole('complementary', { name: 'Members of #design' });
+    const bobIs = (state: 'online' | 'offline') =>
+      members.locator('li', { hasText: 'bob' }).getByText(`, ${state}`);
+    await visible(bobIs('online'));
+    await alice.page.evaluate(() => {
+      (window as unknown as Counted).__renderCounts = {};
+    });
+
+    // Bob types, then empties the box: alice sees him typing, then no longer.
+    await composer(bob.page).pressSequentially('Just a moment', { delay: 30 });
+    await visible(alice.page.getByText('bob is typing…'));
+    await composer(bob.page).fill('');
+    await gone(alice.page.getByText('bob is typing…'));
+    // Bob drops off the network and comes back: alice sees him go offline, then online.
+    await bob.context.setOffline(true);
+    try {
+      await dropSockets(bob.page);
+      await visible(bobIs('offline'), 30_000);
+    } finally {
+      await bob.context.setOffline(false);
+    }
+    await visible(bobIs('online'), 30_000);
+    expect(await renders()).toBe(0);
+
+    // A new message is what the list is for.
+    await composer(bob.page).fill('Back at my desk');
+    await composer(bob.page).press('Enter');
+    await visible(messages(alice.page).getByText('Back at my desk'));
+    expect(await renders()).toBeGreaterThan(0);
+  });
+
   it('edits and deletes a message, and the other side sees both', async () => {
     const { page } = alice;
     await composer(page).fill('This has a tpyo');

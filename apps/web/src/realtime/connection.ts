@@ -2,7 +2,6 @@ import { io, type Socket } from 'socket.io-client';
 import {
   CLIENT_EVENTS,
   SERVER_EVENTS,
-  type Ack,
   type ClientToServerEvents,
   type Message,
   type SendMessagePayload,
@@ -13,6 +12,20 @@ import type { TokenManager } from '../api/tokens';
 import type { ChatEvents, ConnectionState, RealtimePort } from '../state/ports';
 
 export type ChatSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** A client command of the contract, and what it sends and acknowledges with. */
+type Command = keyof ClientToServerEvents;
+export type CommandPayload<E extends Command> = Parameters<ClientToServerEvents[E]>[0];
+export type CommandAck<E extends Command> = Parameters<Parameters<ClientToServerEvents[E]>[1]>[0];
+/** The acknowledgement of a command that succeeded (`{ ok: true, ...result }`). */
+export type CommandResult<E extends Command> = Extract<CommandAck<E>, { ok: true }>;
+/** Narrows an ack to its success case (the contract types every ack as `Ack<T>`). */
+const succeeded = <A extends { ok: boolean }>(ack: A | undefined): ack is Extract<A, { ok: true }> =>
+  ack?.ok === true;
+/** The commands as `socket.timeout(ms)` sends them: the ack callback gets the timeout error first. */
+type TimedCommands = {
+  [E in Command]: (payload: CommandPayload<E>, ack: (err: Error, ack: CommandAck<E>) => void) => void;
+};
 
 export interface RealtimeHandlers {
   onState(state: ConnectionState): void;
@@ -144,11 +157,11 @@ export class Realtime implements RealtimePort {
   // --- commands (RealtimePort) ---
 
   async send(payload: SendMessagePayload): Promise<Message> {
-    return (await this.call<{ message: Message }>(CLIENT_EVENTS.messageSend, payload)).message;
+    return (await this.call(CLIENT_EVENTS.messageSend, payload)).message;
   }
 
   async edit(messageId: string, body: string): Promise<Message> {
-    return (await this.call<{ message: Message }>(CLIENT_EVENTS.messageEdit, { messageId, body })).message;
+    return (await this.call(CLIENT_EVENTS.messageEdit, { messageId, body })).message;
   }
 
   async remove(messageId: string): Promise<void> {
@@ -160,7 +173,7 @@ export class Realtime implements RealtimePort {
     afterSeq: number,
     limit?: number,
   ): Promise<{ messages: Message[]; hasMore: boolean }> {
-    const ack = await this.call<{ messages: Message[]; hasMore: boolean }>(CLIENT_EVENTS.channelSync, {
+    const ack = await this.call(CLIENT_EVENTS.channelSync, {
       channelId,
       afterSeq,
       ...(limit ? { limit } : {}),
@@ -178,28 +191,31 @@ export class Realtime implements RealtimePort {
     this.socket.emit(CLIENT_EVENTS.typing, { channelId, typing }, () => undefined);
   }
 
+  async followPresence(userIds: string[]): Promise<string[]> {
+    return (await this.call(CLIENT_EVENTS.presenceSubscribe, { userIds })).online;
+  }
+
   // --- internals ---
 
-  private call<T extends object = object>(
-    event: (typeof CLIENT_EVENTS)[keyof typeof CLIENT_EVENTS],
-    payload: object,
-  ): Promise<{ ok: true } & T> {
+  /**
+   * Sends one command and settles with its acknowledgement: the payload and the ack are the ones
+   * the contract's ClientToServerEvents gives that event, so a changed contract breaks the callers
+   * above at compile time. Ack and timeout handling live here once.
+   */
+  private call<E extends Command>(event: E, payload: CommandPayload<E>): Promise<CommandResult<E>> {
     const socket = this.socket;
     if (!socket?.connected) return Promise.reject(new ApiError('UNAVAILABLE', 'Not connected'));
     return new Promise((resolve, reject) => {
-      // The event map types each command precisely at the call sites above; this one generic path
-      // keeps ack and timeout handling in one place.
-      const timed = socket.timeout(COMMAND_TIMEOUT_MS);
-      const emit = timed.emit as unknown as (
-        ev: string,
-        p: object,
-        cb: (err: Error | null, ack: Ack<T> | undefined) => void,
-      ) => void;
-      emit.call(timed, event, payload, (err, ack) => {
+      const onAck = (err: Error | null, ack: CommandAck<E> | undefined) => {
         if (err) reject(new ApiError('UNAVAILABLE', 'The server did not answer in time'));
-        else if (ack?.ok) resolve(ack);
+        else if (succeeded(ack)) resolve(ack);
         else reject(errorFromAck(ack && !ack.ok ? ack.error : undefined));
-      });
+      };
+      const timed: Socket<ServerToClientEvents, TimedCommands> = socket.timeout(COMMAND_TIMEOUT_MS);
+      // socket.io types emit's arguments with a conditional type (Parameters of the event's
+      // listener) that TypeScript leaves unresolved for a generic event, so the tuple is asserted
+      // to it; both sides come from the contract's map, and a mismatch still fails to compile.
+      timed.emit(event, ...([payload, onAck] as Parameters<TimedCommands[E]>));
     });
   }
 

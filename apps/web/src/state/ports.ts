@@ -26,6 +26,8 @@ export interface RealtimePort {
   ): Promise<{ messages: Message[]; hasMore: boolean }>;
   read(channelId: string, seq: number): Promise<void>;
   typing(channelId: string, typing: boolean): void;
+  /** Replaces the users whose presence this connection follows; resolves with those online now. */
+  followPresence(userIds: string[]): Promise<string[]>;
 }
 
 /** The REST calls the store uses (implemented by api/chat-api.ts, faked in tests). */

@@ -14,6 +14,8 @@ function fakeServer(initial: Message[] = []) {
   const synced: number[] = [];
   const sent: SendMessagePayload[] = [];
   let connected = true;
+  /** Who the server says is online (member lists and presence:subscribe answers alike). */
+  const online = new Set<string>([bob.id]);
   const channels: Channel[] = [
     channel({ id: 'c1', lastSeq: initial.length }),
     channel({ id: 'c2', name: 'random' }),
@@ -29,7 +31,8 @@ function fakeServer(initial: Message[] = []) {
     createChannel: () => Promise.reject(new Error('unused')),
     join: () => Promise.reject(new Error('unused')),
     leave: () => Promise.resolve(null),
-    members: () => Promise.resolve([member(alice, { role: 'owner' }), member(bob, { online: true })]),
+    members: () =>
+      Promise.resolve([member(alice, { role: 'owner' }), member(bob, { online: online.has(bob.id) })]),
     addMember: () => Promise.reject(new Error('unused')),
     removeMember: () => Promise.resolve(null),
     openDm: () => Promise.reject(new Error('unused')),
@@ -42,12 +45,22 @@ function fakeServer(initial: Message[] = []) {
       return Promise.resolve({ messages: page, hasMore: list.length > page.length });
     },
   };
-  const rt: RealtimePort & { typingSent: [string, boolean][]; reads: [string, number][] } = {
+  const rt: RealtimePort & {
+    typingSent: [string, boolean][];
+    reads: [string, number][];
+    follows: string[][];
+  } = {
     get connected() {
       return connected;
     },
     typingSent: [],
     reads: [],
+    follows: [],
+    followPresence: (userIds) => {
+      if (!connected) return Promise.reject(new ApiError('UNAVAILABLE', 'Not connected'));
+      rt.follows.push(userIds);
+      return Promise.resolve(userIds.filter((id) => online.has(id)));
+    },
     send: (p) => {
       sent.push(p);
       if (!connected) return Promise.reject(new ApiError('UNAVAILABLE', 'Not connected'));
@@ -86,6 +99,7 @@ function fakeServer(initial: Message[] = []) {
     synced,
     sent,
     add,
+    online,
     setConnected: (v: boolean) => (connected = v),
   };
 }
@@ -101,6 +115,8 @@ function makeStore(server: ReturnType<typeof fakeServer>, opts: { visible?: bool
   });
   return { store, saved: () => saved };
 }
+
+const flushMicrotasks = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 const seqsOf = (store: ChatStore, id = 'c1') => store.getState().timelines[id]?.messages.map((m) => m.seq);
 
@@ -336,6 +352,48 @@ describe('unread counts and presence', () => {
     expect(store.getState().presence[bob.id]).toBe(true);
     store.events.presence({ userId: bob.id, username: 'bob', online: false });
     expect(store.getState().presence[bob.id]).toBe(false);
+  });
+
+  it('follows the presence of the users it shows, once per change and again after a reconnect', async () => {
+    const server = fakeServer();
+    const { store } = makeStore(server);
+    await store.loadChannels();
+    await store.select('c1');
+    await flushMicrotasks();
+    // The open channel's members, never the caller: one subscribe for the whole change.
+    expect(server.rt.follows).toEqual([[bob.id]]);
+    server.online.delete(bob.id);
+    store.events.typing({ channelId: 'c1', userId: bob.id, username: 'bob', typing: true });
+    await flushMicrotasks();
+    expect(server.rt.follows).toHaveLength(1);
+    await store.select('c2');
+    await flushMicrotasks();
+    expect(server.rt.follows).toHaveLength(1);
+    // A new connection follows nobody: the set goes again, and its answer is the presence shown.
+    await store.onConnected();
+    await flushMicrotasks();
+    expect(server.rt.follows).toEqual([[bob.id], [bob.id]]);
+    expect(store.getState().presence[bob.id]).toBe(false);
+  });
+
+  it('changes only the slice an event is about, and nothing for a copy of what it holds', async () => {
+    const server = fakeServer(range(1, 2));
+    const { store } = makeStore(server);
+    await store.loadChannels();
+    await store.select('c1');
+    const before = store.getState();
+    store.events.typing({ channelId: 'c1', userId: bob.id, username: 'bob', typing: true });
+    store.events.presence({ userId: bob.id, username: 'bob', online: false });
+    const after = store.getState();
+    expect(after.typing).not.toBe(before.typing);
+    expect(after.presence).not.toBe(before.presence);
+    for (const key of ['channels', 'timelines', 'outbox', 'members', 'me', 'connection'] as const) {
+      expect(after[key]).toBe(before[key]);
+    }
+    // A pushed copy of the channel as we hold it: the same snapshot, so nothing re-renders.
+    const held = after.channels.find((c) => c.id === 'c1')!;
+    store.events['channel:updated']({ ...held });
+    expect(store.getState()).toBe(after);
   });
 
   it('keeps a channel joined while the channel list was being reloaded', async () => {

@@ -1,53 +1,29 @@
-import type {
-  Channel,
-  ChannelLeftEvent,
-  FileInfo,
-  Member,
-  MemberEvent,
-  Message,
-  MessageDeletedEvent,
-  PresenceEvent,
-  TypingEvent,
-  User,
-} from '@chat/contracts';
-import { LIMITS } from '@chat/contracts';
-import { ApiError, describeError } from '../api/errors';
-import * as outbox from './outbox';
-import type { Outbox } from './outbox';
+import type { Channel, FileInfo, MemberEvent, Message, User } from '@chat/contracts';
+import { describeError } from '../api/errors';
+import { titleOf } from '../util/format';
 import type { ChatEvents, ConnectionState, RealtimePort, RestPort } from './ports';
-import * as tl from './timeline';
-import type { Timeline } from './timeline';
-import { applyTyping, clearTypist, pruneTyping, TypingSender, type TypingState } from './typing';
-import * as unread from './unread';
+import { ChannelsSlice, type ChannelsState } from './slices/channels';
+import { HistorySlice, type HistoryState } from './slices/history';
+import { MembersSlice, type MembersState } from './slices/members';
+import { messageText, OutboxSlice, type OutboxState, type OutboxStorage } from './slices/outbox';
+import { SessionSlice, type SessionState } from './slices/session';
+import { ToastsSlice, type Toast, type ToastsState } from './slices/toasts';
+import { TypingSlice, type TypingSliceState } from './slices/typing';
+import { PresenceFollower } from './presence-follow';
+import type { TypingSender } from './typing';
 
-export interface Toast {
-  id: number;
-  text: string;
-  kind: 'error' | 'info';
-}
+export type { OutboxStorage, Toast };
 
-export interface ChatState {
-  me: User;
-  connection: ConnectionState;
-  channels: Channel[];
-  channelsLoaded: boolean;
-  activeId: string | null;
-  timelines: Record<string, Timeline>;
-  /** History being fetched for a channel: its newest page, or an older one. */
-  loading: Record<string, 'latest' | 'older' | undefined>;
-  historyError: Record<string, string | undefined>;
-  outbox: Outbox;
-  members: Record<string, Member[] | undefined>;
-  /** Live presence from `presence` events, over the `online` flag of member lists. */
-  presence: Record<string, boolean>;
-  typing: TypingState;
-  toasts: Toast[];
-}
-
-export interface OutboxStorage {
-  load(): Outbox;
-  save(box: Outbox): void;
-}
+/** Everything the UI renders: the slices' states side by side, as one immutable snapshot. */
+export interface ChatState
+  extends
+    SessionState,
+    ChannelsState,
+    HistoryState,
+    OutboxState,
+    MembersState,
+    TypingSliceState,
+    ToastsState {}
 
 export interface StoreDeps {
   me: User;
@@ -61,283 +37,195 @@ export interface StoreDeps {
   clearTimer?: (handle: unknown) => void;
 }
 
-const PAGE = LIMITS.pageLimitDefault;
-const SYNC_PAGE = LIMITS.pageLimitMax;
-/** Refusals that will not change by sending again: the user decides (edit, retry, discard). */
-const FINAL_REFUSALS = new Set([
-  'VALIDATION',
-  'FORBIDDEN',
-  'NOT_FOUND',
-  'PAYLOAD_TOO_LARGE',
-  'UNSUPPORTED_MEDIA_TYPE',
-  'CONFLICT',
-]);
-
-export const isStaff = (u: User) => u.roles.includes('admin') || u.roles.includes('moderator');
-
 /**
- * The client's state and the rules that keep it right: one source for the UI (subscribe /
- * getState, as React's useSyncExternalStore expects), fed by REST answers, socket pushes and
- * the user's commands. Plain TypeScript: no DOM, no React, so it runs under unit tests with fakes.
+ * The client's state and the rules that keep it right, fed by REST answers, socket pushes and the
+ * user's commands. Each concern owns its slice of the state and its rules (state/slices/: session,
+ * channels and unread, history, outbox, members and presence, typing, toasts); this class wires
+ * them together — the server's pushes, and the rules that span several concerns (what follows new
+ * messages, a channel lost, a reconnection) — and composes their states into one snapshot for
+ * React's useSyncExternalStore (subscribe / getState). Plain TypeScript: no DOM, no React, so it
+ * runs under unit tests with fakes.
  */
 export class ChatStore {
-  private state: ChatState;
   private readonly listeners = new Set<() => void>();
-  private readonly now: () => number;
-  private readonly isVisible: () => boolean;
-  private readonly readMarkers = new unread.ReadMarkers();
-  private readonly catchingUp = new Map<string, Promise<void>>();
-  private readonly catchUpAgain = new Set<string>();
+  private snapshot: ChatState | null = null;
   private readonly leaving = new Set<string>();
-  /** Channels whose held history may miss edits and deletions made while we were disconnected. */
-  private readonly stale = new Set<string>();
-  private flushing: Promise<void> | null = null;
-  private readTimer: unknown = null;
-  private retryTimer: unknown = null;
-  private toastSeq = 0;
-  private channelsReload: Promise<void> | null = null;
-  readonly typingSender: TypingSender;
+  private readonly session: SessionSlice;
+  private readonly channels: ChannelsSlice;
+  private readonly history: HistorySlice;
+  private readonly outbox: OutboxSlice;
+  private readonly members: MembersSlice;
+  private readonly typing: TypingSlice;
+  private readonly toasts: ToastsSlice;
+  private readonly follower: PresenceFollower;
 
   constructor(private readonly deps: StoreDeps) {
-    this.now = deps.now ?? Date.now;
-    this.isVisible = deps.isVisible ?? (() => true);
-    this.state = {
-      me: deps.me,
-      connection: 'connecting',
-      channels: [],
-      channelsLoaded: false,
-      activeId: null,
-      timelines: {},
-      loading: {},
-      historyError: {},
-      outbox: deps.outboxStorage?.load() ?? [],
-      members: {},
-      presence: {},
-      typing: {},
-      toasts: [],
-    };
-    this.typingSender = new TypingSender((channelId, typing) => deps.rt.typing(channelId, typing), this.now);
+    const now = deps.now ?? Date.now;
+    const changed = () => this.changed();
+    const notify = (text: string) => this.notify(text);
+    this.session = new SessionSlice(deps.me, changed);
+    this.toasts = new ToastsSlice(changed);
+    this.typing = new TypingSlice(deps.rt, now, changed);
+    this.members = new MembersSlice(deps.rest, now, changed);
+    this.history = new HistorySlice(
+      {
+        rest: deps.rest,
+        rt: deps.rt,
+        arrived: (channelId, messages) => this.arrived(channelId, messages),
+        notFound: (channelId) => void this.verifyMembership(channelId),
+        notify,
+      },
+      changed,
+    );
+    this.channels = new ChannelsSlice(
+      {
+        rest: deps.rest,
+        rt: deps.rt,
+        isVisible: deps.isVisible ?? (() => true),
+        heldSeq: (channelId) => this.history.heldSeq(channelId),
+        listed: () => void this.loadDmPartners(),
+        notify,
+        setTimer: deps.setTimer,
+        clearTimer: deps.clearTimer,
+      },
+      changed,
+    );
+    this.outbox = new OutboxSlice(
+      {
+        rt: deps.rt,
+        now,
+        storage: deps.outboxStorage,
+        delivered: (m) => {
+          this.history.confirmed(m);
+          this.arrived(m.channelId, [m]);
+        },
+        setTimer: deps.setTimer,
+        clearTimer: deps.clearTimer,
+      },
+      changed,
+    );
+    this.follower = new PresenceFollower({
+      wanted: () => this.usersOnScreen(),
+      connected: () => deps.rt.connected,
+      subscribe: (userIds) => deps.rt.followPresence(userIds),
+      answered: (followed, online) => this.members.onPresenceList(followed, online),
+      setTimer: deps.setTimer,
+    });
   }
 
   // --- store plumbing ---
 
-  getState = (): ChatState => this.state;
+  /** The composed snapshot: the same object until some slice changes. */
+  getState = (): ChatState =>
+    (this.snapshot ??= {
+      ...this.session.state,
+      ...this.channels.state,
+      ...this.history.state,
+      ...this.outbox.state,
+      ...this.members.state,
+      ...this.typing.state,
+      ...this.toasts.state,
+    });
 
   subscribe = (listener: () => void): (() => void) => {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   };
 
-  private set(patch: Partial<ChatState>): void {
-    const prevOutbox = this.state.outbox;
-    this.state = { ...this.state, ...patch };
-    if (patch.outbox && patch.outbox !== prevOutbox) this.deps.outboxStorage?.save(patch.outbox);
+  private changed(): void {
+    this.snapshot = null;
+    this.follower.schedule();
     for (const l of [...this.listeners]) l();
   }
 
-  private channel(id: string): Channel | undefined {
-    return this.state.channels.find((c) => c.id === id);
+  /**
+   * Whose presence the UI shows: DM partners (sidebar dots), then the open channel's members; null
+   * until the open channel's member list has loaded.
+   */
+  private usersOnScreen(): string[] | null {
+    const active = this.channels.state.activeId;
+    const shown = active ? this.members.list(active) : [];
+    if (!shown) return null;
+    const me = this.session.state.me.id;
+    const ids: string[] = [];
+    for (const c of this.channels.state.channels) {
+      if (c.kind !== 'dm') continue;
+      for (const m of this.members.list(c.id) ?? []) if (m.userId !== me) ids.push(m.userId);
+    }
+    for (const m of shown) if (m.userId !== me) ids.push(m.userId);
+    return ids;
   }
 
-  private setChannel(c: Channel): void {
-    const exists = this.state.channels.some((x) => x.id === c.id);
-    this.set({
-      channels: exists
-        ? this.state.channels.map((x) => (x.id === c.id ? c : x))
-        : [...this.state.channels, c],
-    });
-  }
-
-  private setTimeline(channelId: string, t: Timeline): void {
-    if (this.state.timelines[channelId] === t) return;
-    this.set({ timelines: { ...this.state.timelines, [channelId]: t } });
-  }
-
-  private viewing(channelId: string): boolean {
-    return this.state.activeId === channelId && this.isVisible();
+  get typingSender(): TypingSender {
+    return this.typing.sender;
   }
 
   /** The caller's account changed (roles refreshed from /auth/me). */
   setMe(me: User): void {
-    if (me.id === this.state.me.id) this.set({ me });
+    this.session.setMe(me);
+  }
+
+  setConnection(connection: ConnectionState): void {
+    this.session.setConnection(connection);
+    if (connection !== 'live') this.typing.sender.stop();
   }
 
   notify(text: string, kind: Toast['kind'] = 'error'): void {
-    const toast = { id: ++this.toastSeq, text, kind };
-    this.set({ toasts: [...this.state.toasts.filter((t) => t.text !== text), toast].slice(-4) });
+    this.toasts.notify(text, kind);
   }
 
   dismissToast(id: number): void {
-    this.set({ toasts: this.state.toasts.filter((t) => t.id !== id) });
+    this.toasts.dismiss(id);
   }
 
   // --- loading ---
 
   /** The channel list (and with it the server's unread counts). */
   loadChannels(): Promise<void> {
-    if (!this.channelsReload) {
-      const before = new Set(this.state.channels.map((c) => c.id));
-      this.channelsReload = this.deps.rest
-        .channels()
-        .then((answer) => {
-          // Joins and leaves that happened while the list was on its way are newer than it.
-          const now = new Map(this.state.channels.map((c) => [c.id, c]));
-          const listed = new Set(answer.map((c) => c.id));
-          const list = [
-            ...answer.filter((c) => now.has(c.id) || !before.has(c.id)),
-            ...[...now.values()].filter((c) => !before.has(c.id) && !listed.has(c.id)),
-          ];
-          const timelines = this.state.timelines;
-          const channels = list.map((c) => {
-            // Our timeline may already be ahead of the list (a push raced the request).
-            const t = timelines[c.id];
-            const last = t ? Math.max(c.lastSeq, tl.lastSeq(t)) : c.lastSeq;
-            return this.viewing(c.id) ? { ...c, lastSeq: last, unreadCount: 0 } : { ...c, lastSeq: last };
-          });
-          const known = new Set(channels.map((c) => c.id));
-          const activeGone = this.state.activeId && !known.has(this.state.activeId);
-          this.set({ channels, channelsLoaded: true, ...(activeGone ? { activeId: null } : {}) });
-          if (this.state.activeId) this.scheduleRead(this.state.activeId);
-          void this.loadDmPartners();
-        })
-        .catch((err: unknown) => {
-          if (!this.state.channelsLoaded) this.notify(`Could not load your channels: ${describeError(err)}`);
-        })
-        .finally(() => {
-          this.channelsReload = null;
-        });
-    }
-    return this.channelsReload;
+    return this.channels.load();
   }
 
   /** DM partners' presence for the sidebar dots: one small member list per DM, loaded once. */
   private async loadDmPartners(): Promise<void> {
-    for (const c of this.state.channels) {
-      if (c.kind !== 'dm' || this.state.members[c.id]) continue;
-      await this.loadMembers(c.id).catch(() => undefined);
+    for (const c of this.channels.state.channels) {
+      if (c.kind !== 'dm' || this.members.list(c.id)) continue;
+      await this.members.load(c.id).catch(() => undefined);
     }
   }
 
   async select(channelId: string | null): Promise<void> {
-    if (this.state.activeId === channelId) return;
-    this.typingSender.stop();
-    this.set({ activeId: channelId });
+    if (this.channels.state.activeId === channelId) return;
+    this.typing.sender.stop();
+    this.channels.setActive(channelId);
     if (!channelId) return;
-    await Promise.all([
-      this.stale.has(channelId) ? this.refreshLatest(channelId) : this.ensureHistory(channelId),
-      this.loadMembers(channelId).catch(() => undefined),
-    ]);
-    this.scheduleRead(channelId);
+    await Promise.all([this.history.open(channelId), this.loadMembers(channelId).catch(() => undefined)]);
+    this.channels.scheduleRead(channelId);
   }
 
-  /** The newest page of a channel, once; later changes arrive live or through catch-up. */
-  async ensureHistory(channelId: string): Promise<void> {
-    if (this.state.timelines[channelId] || this.state.loading[channelId]) return;
-    this.set({
-      loading: { ...this.state.loading, [channelId]: 'latest' },
-      historyError: { ...this.state.historyError, [channelId]: undefined },
-    });
-    try {
-      const page = await this.deps.rest.history(channelId, { limit: PAGE });
-      // Pushes that arrived while the page was on its way are merged in, not lost.
-      const t = tl.fromLatestPage(page.messages, page.hasMore);
-      // (Read again: the guard above narrowed the type, but a push may have set it meanwhile.)
-      const live = this.state.timelines[channelId] as Timeline | undefined;
-      this.setTimeline(channelId, live ? tl.addMessages(t, live.messages) : t);
-      this.afterMessages(channelId, page.messages);
-      if (tl.hasGap(this.state.timelines[channelId])) void this.catchUp(channelId);
-    } catch (err) {
-      this.set({ historyError: { ...this.state.historyError, [channelId]: describeError(err) } });
-      if (err instanceof ApiError && err.code === 'NOT_FOUND') void this.verifyMembership(channelId);
-    } finally {
-      this.set({ loading: { ...this.state.loading, [channelId]: undefined } });
-    }
+  ensureHistory(channelId: string): Promise<void> {
+    return this.history.ensure(channelId);
   }
 
-  /** One page older than the oldest message held (scrolling up). */
-  async loadOlder(channelId: string): Promise<void> {
-    const t = this.state.timelines[channelId];
-    if (!t || !t.hasOlder || this.state.loading[channelId]) return;
-    const before = tl.firstSeq(t);
-    if (before === null || before <= 1) {
-      this.setTimeline(channelId, { ...t, hasOlder: false });
-      return;
-    }
-    this.set({ loading: { ...this.state.loading, [channelId]: 'older' } });
-    try {
-      const page = await this.deps.rest.history(channelId, { before, limit: PAGE });
-      const cur = this.state.timelines[channelId] ?? t;
-      this.setTimeline(
-        channelId,
-        tl.addOlderPage(cur, page.messages, page.hasMore && page.messages.length > 0),
-      );
-    } catch (err) {
-      this.notify(`Could not load older messages: ${describeError(err)}`);
-    } finally {
-      this.set({ loading: { ...this.state.loading, [channelId]: undefined } });
-    }
+  loadOlder(channelId: string): Promise<void> {
+    return this.history.loadOlder(channelId);
   }
 
-  async loadMembers(channelId: string): Promise<Member[]> {
-    const list = await this.deps.rest.members(channelId);
-    const presence = { ...this.state.presence };
-    for (const m of list) presence[m.userId] = m.online;
-    this.set({ members: { ...this.state.members, [channelId]: list }, presence });
-    return list;
+  loadMembers(channelId: string) {
+    return this.members.load(channelId);
   }
 
-  /**
-   * Everything after the last seq held without a hole, page by page, through `channel:sync`.
-   * One run per channel at a time; a gap found meanwhile schedules one more run.
-   */
   catchUp(channelId: string): Promise<void> {
-    const running = this.catchingUp.get(channelId);
-    if (running) {
-      this.catchUpAgain.add(channelId);
-      return running;
-    }
-    const run = (async () => {
-      try {
-        for (let guard = 0; guard < 1000; guard++) {
-          const t = this.state.timelines[channelId];
-          if (!t || !this.deps.rt.connected) return;
-          const after = t.messages.length ? tl.contiguousEnd(t) : 0;
-          const page = await this.deps.rt.sync(channelId, after, SYNC_PAGE);
-          const cur = this.state.timelines[channelId];
-          if (!cur) return;
-          this.setTimeline(channelId, tl.addMessages(cur, page.messages));
-          this.afterMessages(channelId, page.messages);
-          // An empty page ends it too, so a confused server cannot keep us looping.
-          if (!page.hasMore || page.messages.length === 0) return;
-        }
-      } catch (err) {
-        if (err instanceof ApiError && err.code === 'NOT_FOUND') void this.verifyMembership(channelId);
-        // Otherwise the next reconnect or gap tries again.
-      }
-    })();
-    const tracked = run.finally(() => {
-      this.catchingUp.delete(channelId);
-      if (this.catchUpAgain.delete(channelId)) void this.catchUp(channelId);
-    });
-    this.catchingUp.set(channelId, tracked);
-    return tracked;
+    return this.history.catchUp(channelId);
   }
 
-  /** Bookkeeping after messages entered a timeline: channel counters, outbox, typing. */
-  private afterMessages(channelId: string, messages: Message[]): void {
+  /** Bookkeeping after messages entered a timeline: channel counters, outbox, typing, reading. */
+  private arrived(channelId: string, messages: Message[]): void {
     if (messages.length === 0) return;
-    const me = this.state.me.id;
-    const c = this.channel(channelId);
-    if (c) {
-      const next = unread.onIncomingMany(c, messages, { myUserId: me, viewing: this.viewing(channelId) });
-      if (next !== c) this.setChannel(next);
-    }
-    const box = outbox.reconcile(this.state.outbox, messages, me);
-    if (box !== this.state.outbox) this.set({ outbox: box });
-    let typing = this.state.typing;
-    for (const m of messages) typing = clearTypist(typing, channelId, m.author.id);
-    if (typing !== this.state.typing) this.set({ typing });
-    if (this.viewing(channelId)) this.scheduleRead(channelId);
+    const me = this.session.state.me.id;
+    this.channels.counted(channelId, messages, me);
+    this.outbox.reconcile(messages, me);
+    this.typing.posted(channelId, messages);
+    this.channels.scheduleRead(channelId);
   }
 
   // --- socket events ---
@@ -345,97 +233,57 @@ export class ChatStore {
   /** Handlers for every server push, typed by the contract's event map. */
   readonly events: ChatEvents = {
     'message:new': (m) => this.onMessage(m),
-    'message:updated': (m) => {
-      const t = this.state.timelines[m.channelId];
-      if (t) this.setTimeline(m.channelId, tl.applyUpdate(t, m));
+    'message:updated': (m) => this.history.updated(m),
+    'message:deleted': (e) => this.history.deleted(e),
+    typing: (e) => {
+      if (e.userId !== this.session.state.me.id) this.typing.apply(e);
     },
-    'message:deleted': (e: MessageDeletedEvent) => {
-      const t = this.state.timelines[e.channelId];
-      if (t) this.setTimeline(e.channelId, tl.applyDeletion(t, e));
-    },
-    typing: (e: TypingEvent) => {
-      if (e.userId === this.state.me.id) return;
-      this.set({ typing: applyTyping(this.state.typing, e, this.now()) });
-    },
-    presence: (e: PresenceEvent) => {
-      if (this.state.presence[e.userId] === e.online) return;
-      this.set({ presence: { ...this.state.presence, [e.userId]: e.online } });
-    },
-    'channel:joined': (c: Channel) => {
-      const cur = this.channel(c.id);
-      this.setChannel(
+    presence: (e) => this.members.onPresence(e),
+    'channel:joined': (c) => {
+      const cur = this.channels.get(c.id);
+      this.channels.put(
         cur ? { ...c, lastSeq: Math.max(c.lastSeq, cur.lastSeq), unreadCount: cur.unreadCount } : c,
       );
-      if (c.kind === 'dm' && !this.state.members[c.id]) void this.loadMembers(c.id).catch(() => undefined);
+      if (c.kind === 'dm' && !this.members.list(c.id)) void this.loadMembers(c.id).catch(() => undefined);
     },
-    'channel:left': (e: ChannelLeftEvent) => {
-      const c = this.channel(e.channelId);
+    'channel:left': (e) => {
+      const c = this.channels.get(e.channelId);
       if (c && !this.leaving.has(e.channelId)) {
-        this.notify(`You are no longer a member of ${c.kind === 'dm' ? c.name : `#${c.name}`}.`, 'info');
+        this.notify(`You are no longer a member of ${titleOf(c)}.`, 'info');
       }
       this.forgetChannel(e.channelId);
     },
-    'channel:updated': (c: Channel) => {
-      const cur = this.channel(c.id);
+    'channel:updated': (c) => {
+      const cur = this.channels.get(c.id);
       if (!cur) return;
       // The pushed copy's per-caller counters are not ours: keep our own.
-      this.setChannel({ ...cur, name: c.name, topic: c.topic, memberCount: c.memberCount });
+      this.channels.put({ ...cur, name: c.name, topic: c.topic, memberCount: c.memberCount });
     },
-    'member:joined': (e: MemberEvent) => this.onMembership(e, true),
-    'member:left': (e: MemberEvent) => this.onMembership(e, false),
+    'member:joined': (e) => this.onMembership(e, true),
+    'member:left': (e) => this.onMembership(e, false),
   };
 
   private onMessage(m: Message): void {
-    const c = this.channel(m.channelId);
+    const c = this.channels.get(m.channelId);
     if (!c) {
       // A channel we were just added to, whose channel:joined we have not seen: reload the list.
       void this.loadChannels();
       return;
     }
-    let t = this.state.timelines[m.channelId];
-    // The first page is on its way: hold the push so the page's arrival merges it in.
-    if (!t && this.state.loading[m.channelId] === 'latest') t = { messages: [], hasOlder: true };
-    if (t) {
-      const inOrder = tl.isInOrder(t, m.seq, c.lastSeq);
-      this.setTimeline(m.channelId, tl.addMessages(t, [m]));
-      if (!inOrder) void this.catchUp(m.channelId);
-    }
-    this.afterMessages(m.channelId, [m]);
+    this.history.pushed(m, c.lastSeq);
+    this.arrived(m.channelId, [m]);
   }
 
   private onMembership(e: MemberEvent, joined: boolean): void {
-    const c = this.channel(e.channelId);
+    const c = this.channels.get(e.channelId);
     if (c) {
-      const have = this.state.members[e.channelId];
+      const have = this.members.list(e.channelId);
       const already = have?.some((m) => m.userId === e.userId);
       if (!have || already !== joined) {
-        this.setChannel({ ...c, memberCount: Math.max(0, c.memberCount + (joined ? 1 : -1)) });
+        this.channels.put({ ...c, memberCount: Math.max(0, c.memberCount + (joined ? 1 : -1)) });
       }
     }
-    const list = this.state.members[e.channelId];
-    if (!list) return;
-    const next = joined
-      ? list.some((m) => m.userId === e.userId)
-        ? list
-        : [
-            ...list,
-            {
-              userId: e.userId,
-              username: e.username,
-              role: 'member' as const,
-              online: this.state.presence[e.userId] ?? false,
-              joinedAt: new Date(this.now()).toISOString(),
-            },
-          ]
-      : list.filter((m) => m.userId !== e.userId);
-    if (next !== list) this.set({ members: { ...this.state.members, [e.channelId]: next } });
-    // The push says who, not their role or whether they are online: ask for the full list.
-    if (joined) void this.loadMembers(e.channelId).catch(() => undefined);
-  }
-
-  setConnection(connection: ConnectionState): void {
-    if (connection !== this.state.connection) this.set({ connection });
-    if (connection !== 'live') this.typingSender.stop();
+    this.members.onMembership(e, joined);
   }
 
   /**
@@ -444,30 +292,19 @@ export class ChatStore {
    * messages written while offline.
    */
   async onConnected(): Promise<void> {
+    this.follower.reconnected();
     await this.loadChannels();
-    const active = this.state.activeId;
-    const ids = Object.keys(this.state.timelines);
+    const active = this.channels.state.activeId;
+    const ids = this.history.held();
     // The open channel first: that is what the user is looking at.
     ids.sort((a, b) => (a === active ? -1 : b === active ? 1 : 0));
-    for (const id of ids) await this.catchUp(id);
+    for (const id of ids) await this.history.catchUp(id);
     // channel:sync brings what is new, not edits and deletions of messages we already held:
     // re-read the newest page of the open channel now, and of the others when next opened.
-    for (const id of ids) if (id !== active) this.stale.add(id);
-    if (active) void this.refreshLatest(active);
-    if (active && this.state.members[active]) void this.loadMembers(active).catch(() => undefined);
+    for (const id of ids) if (id !== active) this.history.markStale(id);
+    if (active) void this.history.refreshLatest(active);
+    if (active && this.members.list(active)) void this.loadMembers(active).catch(() => undefined);
     await this.flush();
-  }
-
-  /** Merges a fresh newest page (edits and deletions win over older copies, see timeline.newer). */
-  private async refreshLatest(channelId: string): Promise<void> {
-    this.stale.delete(channelId);
-    try {
-      const page = await this.deps.rest.history(channelId, { limit: PAGE });
-      const t = this.state.timelines[channelId];
-      if (t) this.setTimeline(channelId, tl.addMessages(t, page.messages));
-    } catch {
-      this.stale.add(channelId);
-    }
   }
 
   /**
@@ -475,147 +312,59 @@ export class ChatStore {
    * deleted) — it then disappears — or the answer was a passing one.
    */
   private async verifyMembership(channelId: string): Promise<void> {
-    const c = this.channel(channelId);
+    const c = this.channels.get(channelId);
     await this.loadChannels();
-    if (c && !this.channel(channelId)) {
-      this.notify(`${c.kind === 'dm' ? c.name : `#${c.name}`} is no longer available to you.`, 'info');
+    if (c && !this.channels.get(channelId)) {
+      this.notify(`${titleOf(c)} is no longer available to you.`, 'info');
     }
   }
 
   private forgetChannel(channelId: string): void {
-    const { [channelId]: _t, ...timelines } = this.state.timelines;
-    const { [channelId]: _m, ...members } = this.state.members;
-    this.readMarkers.forget(channelId);
-    this.set({
-      channels: this.state.channels.filter((c) => c.id !== channelId),
-      timelines,
-      members,
-      outbox: this.state.outbox.filter((p) => p.channelId !== channelId),
-      activeId: this.state.activeId === channelId ? null : this.state.activeId,
-    });
+    this.channels.remove(channelId);
+    this.history.forget(channelId);
+    this.members.forget(channelId);
+    this.outbox.forget(channelId);
   }
 
-  // --- typing ---
+  // --- typing and reading ---
 
   pruneTyping(): void {
-    const typing = pruneTyping(this.state.typing, this.now());
-    if (typing !== this.state.typing) this.set({ typing });
+    this.typing.prune();
   }
-
-  // --- reading ---
 
   /** The page became visible again (or the window got focus): read what is on screen. */
   onVisible(): void {
-    if (this.state.activeId) this.scheduleRead(this.state.activeId);
-  }
-
-  private scheduleRead(channelId: string): void {
-    if (!this.viewing(channelId)) return;
-    const c = this.channel(channelId);
-    if (c && c.unreadCount) this.setChannel(unread.markRead(c));
-    if (this.readTimer !== null) return;
-    const fire = () => {
-      this.readTimer = null;
-      const id = this.state.activeId;
-      if (id && this.viewing(id)) void this.sendRead(id);
-    };
-    this.readTimer = this.deps.setTimer ? this.deps.setTimer(fire, 400) : (fire(), null);
-  }
-
-  private async sendRead(channelId: string): Promise<void> {
-    const c = this.channel(channelId);
-    const t = this.state.timelines[channelId];
-    const seq = Math.max(c?.lastSeq ?? 0, t ? tl.lastSeq(t) : 0);
-    const next = this.readMarkers.next(channelId, seq);
-    if (next === null || !this.deps.rt.connected) return;
-    try {
-      await this.deps.rt.read(channelId, next);
-      this.readMarkers.sentUpTo(channelId, next);
-    } catch {
-      // The next view or reconnect sends it again.
-    }
+    this.channels.onVisible();
   }
 
   // --- sending ---
 
   /** Queues a message and sends it when the socket is up; shown as pending until confirmed. */
   send(channelId: string, body: string, attachments: FileInfo[] = []): void {
-    const text = body.trim() || attachments.map((a) => a.name).join(', ');
+    const text = messageText(body, attachments);
     if (!text) return;
-    this.typingSender.stop();
-    const box = outbox.enqueue(this.state.outbox, {
-      clientId: outbox.newClientId(),
-      channelId,
-      body: text.slice(0, LIMITS.messageBodyMax),
-      attachments,
-      createdAt: new Date(this.now()).toISOString(),
-    });
-    this.set({ outbox: box });
-    void this.flush();
+    this.typing.sender.stop();
+    this.outbox.queue(channelId, text, attachments);
   }
 
   retry(clientId: string): void {
-    this.set({ outbox: outbox.markQueued(this.state.outbox, clientId) });
-    void this.flush();
+    this.outbox.retry(clientId);
   }
 
   discard(clientId: string): void {
-    this.set({ outbox: outbox.remove(this.state.outbox, clientId) });
+    this.outbox.discard(clientId);
   }
 
   /** Sends queued messages one at a time, in the order they were written. */
   flush(): Promise<void> {
-    if (this.flushing) return this.flushing;
-    const run = (async () => {
-      for (;;) {
-        const next = outbox.toSend(this.state.outbox)[0];
-        if (!next || !this.deps.rt.connected) return;
-        this.set({ outbox: outbox.markSending(this.state.outbox, next.clientId) });
-        try {
-          const m = await this.deps.rt.send({
-            channelId: next.channelId,
-            body: next.body,
-            clientId: next.clientId,
-            ...(next.attachments.length ? { attachmentIds: next.attachments.map((a) => a.id) } : {}),
-          });
-          const t = this.state.timelines[m.channelId];
-          if (t) this.setTimeline(m.channelId, tl.addMessages(t, [m]));
-          this.afterMessages(m.channelId, [m]);
-          this.set({ outbox: outbox.remove(this.state.outbox, next.clientId) });
-        } catch (err) {
-          if (err instanceof ApiError && FINAL_REFUSALS.has(err.code)) {
-            this.set({ outbox: outbox.markFailed(this.state.outbox, next.clientId, describeError(err)) });
-            continue;
-          }
-          // Offline, timeout, rate limited: keep it queued and try again a little later.
-          this.set({ outbox: outbox.markQueued(this.state.outbox, next.clientId) });
-          this.retryFlushLater(err instanceof ApiError && err.retryAfter ? err.retryAfter * 1000 : 3_000);
-          return;
-        }
-      }
-    })();
-    // Cleared after the assignment: a run that ends without awaiting must not leave a stale promise.
-    this.flushing = run.finally(() => {
-      this.flushing = null;
-    });
-    return this.flushing;
-  }
-
-  private retryFlushLater(ms: number): void {
-    if (!this.deps.setTimer || this.retryTimer !== null) return;
-    this.retryTimer = this.deps.setTimer(() => {
-      this.retryTimer = null;
-      void this.flush();
-    }, ms);
+    return this.outbox.flush();
   }
 
   async edit(message: Message, body: string): Promise<boolean> {
     const text = body.trim();
     if (!text || text === message.body) return true;
     try {
-      const m = await this.deps.rt.edit(message.id, text);
-      const t = this.state.timelines[m.channelId];
-      if (t) this.setTimeline(m.channelId, tl.applyUpdate(t, m));
+      this.history.updated(await this.deps.rt.edit(message.id, text));
       return true;
     } catch (err) {
       this.notify(`Could not edit the message: ${describeError(err)}`);
@@ -626,8 +375,7 @@ export class ChatStore {
   async remove(message: Message): Promise<void> {
     try {
       await this.deps.rt.remove(message.id);
-      const t = this.state.timelines[message.channelId];
-      if (t) this.setTimeline(message.channelId, tl.applyDeletion(t, message));
+      this.history.deleted(message);
     } catch (err) {
       this.notify(`Could not delete the message: ${describeError(err)}`);
     }
@@ -640,8 +388,8 @@ export class ChatStore {
    * it is open, before its history has loaded, so the dialog that asked can close at once.
    */
   adopt(c: Channel): Promise<void> {
-    const cur = this.channel(c.id);
-    this.setChannel(cur ? { ...c, lastSeq: Math.max(c.lastSeq, cur.lastSeq) } : c);
+    const cur = this.channels.get(c.id);
+    this.channels.put(cur ? { ...c, lastSeq: Math.max(c.lastSeq, cur.lastSeq) } : c);
     void this.select(c.id);
     return Promise.resolve();
   }
@@ -674,64 +422,21 @@ export class ChatStore {
 
   async addMember(channelId: string, user: User): Promise<void> {
     const m = await this.deps.rest.addMember(channelId, user.id);
-    const list = this.state.members[channelId] ?? [];
-    const known = list.some((x) => x.userId === m.userId);
-    // The server's copy wins over the one a member:joined push may have added meanwhile.
-    this.set({
-      members: {
-        ...this.state.members,
-        [channelId]: known ? list.map((x) => (x.userId === m.userId ? m : x)) : [...list, m],
-      },
-      presence: { ...this.state.presence, [m.userId]: m.online },
-    });
-    const c = this.channel(channelId);
-    if (c && !known) this.setChannel({ ...c, memberCount: c.memberCount + 1 });
+    const known = this.members.added(channelId, m);
+    const c = this.channels.get(channelId);
+    if (c && !known) this.channels.put({ ...c, memberCount: c.memberCount + 1 });
   }
 
   async removeMember(channelId: string, userId: string): Promise<void> {
     await this.deps.rest.removeMember(channelId, userId);
-    const list = this.state.members[channelId];
-    if (list?.some((m) => m.userId === userId)) {
-      this.set({ members: { ...this.state.members, [channelId]: list.filter((m) => m.userId !== userId) } });
-      const c = this.channel(channelId);
-      if (c) this.setChannel({ ...c, memberCount: Math.max(0, c.memberCount - 1) });
-    }
+    if (!this.members.removed(channelId, userId)) return;
+    const c = this.channels.get(channelId);
+    if (c) this.channels.put({ ...c, memberCount: Math.max(0, c.memberCount - 1) });
   }
 
   dispose(): void {
-    if (this.readTimer !== null) this.deps.clearTimer?.(this.readTimer);
-    if (this.retryTimer !== null) this.deps.clearTimer?.(this.retryTimer);
+    this.channels.dispose();
+    this.outbox.dispose();
     this.listeners.clear();
   }
-}
-
-// --- derived data for the UI ---
-
-/** The caller's channel role, for what the UI offers (the server decides in the end). */
-export function myChannelRole(state: ChatState, channelId: string): 'owner' | 'member' | null {
-  return state.members[channelId]?.find((m) => m.userId === state.me.id)?.role ?? null;
-}
-
-export function canModerate(state: ChatState, channelId: string): boolean {
-  return isStaff(state.me) || myChannelRole(state, channelId) === 'owner';
-}
-
-export function canInvite(state: ChatState, channel: Channel): boolean {
-  if (channel.kind === 'dm') return false;
-  return channel.kind === 'public' || canModerate(state, channel.id);
-}
-
-export function canDeleteMessage(state: ChatState, m: Message): boolean {
-  return m.author.id === state.me.id || canModerate(state, m.channelId);
-}
-
-/** Online: live presence events first, then the member list's flag; ourselves while connected. */
-export function isOnline(state: ChatState, userId: string, listed = false): boolean {
-  if (userId === state.me.id) return state.connection === 'live';
-  return state.presence[userId] ?? listed;
-}
-
-/** The other person of a DM (its member list is loaded for the sidebar). */
-export function dmPartner(state: ChatState, channelId: string): Member | undefined {
-  return state.members[channelId]?.find((m) => m.userId !== state.me.id);
 }

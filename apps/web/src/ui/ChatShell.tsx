@@ -1,13 +1,12 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { totalUnread } from '../state/unread';
 import { Conversation } from './Conversation';
-import { BrowseChannelsDialog, CreateChannelDialog, NewDmDialog } from './dialogs';
+import { titleOf } from '../util/format';
+import { BrowseChannelsDialog, CreateChannelDialog, NewDmDialog, type DialogName } from './dialogs';
 import { MembersPanel } from './MembersPanel';
 import { useChat, useRuntime } from './runtime';
 import { Sidebar } from './Sidebar';
 import { Toasts } from './Toasts';
-
-export type DialogName = 'create' | 'browse' | 'dm' | null;
 
 const channelFromHash = (): string | null => /^#\/c\/([\w-]+)$/.exec(window.location.hash)?.[1] ?? null;
 const isPhone = () => window.matchMedia('(max-width: 760px)').matches;
@@ -70,7 +69,7 @@ export function ChatShell() {
   const unread = totalUnread(channels);
   const active = channels.find((c) => c.id === activeId);
   useEffect(() => {
-    const where = active ? (active.kind === 'dm' ? active.name : `#${active.name}`) : 'Chat';
+    const where = active ? titleOf(active) : 'Chat';
     document.title = unread ? `(${unread}) ${where} · Chat` : `${where} · Chat`;
   }, [unread, active]);
 

@@ -8,8 +8,8 @@ import {
   type KeyboardEvent,
 } from 'react';
 import { LIMITS, type Channel, type FileInfo } from '@chat/contracts';
-import { formatBytes } from '../util/format';
-import { titleOf } from './Conversation';
+import { formatBytes, titleOf } from '../util/format';
+import { ClipIcon, SendIcon } from './icons';
 import { useChat, useRuntime } from './runtime';
 
 export interface Upload {
@@ -200,20 +200,3 @@ export function Composer({
     </form>
   );
 }
-
-const ClipIcon = () => (
-  <svg viewBox="0 0 20 20" width="20" height="20" aria-hidden="true">
-    <path
-      d="M14.5 9.5l-5.2 5.2a3.2 3.2 0 0 1-4.5-4.5l5.6-5.6a2.2 2.2 0 0 1 3.1 3.1l-5.5 5.5a1.1 1.1 0 0 1-1.6-1.6l4.9-4.9"
-      stroke="currentColor"
-      strokeWidth="1.7"
-      fill="none"
-      strokeLinecap="round"
-    />
-  </svg>
-);
-const SendIcon = () => (
-  <svg viewBox="0 0 20 20" width="18" height="18" aria-hidden="true">
-    <path d="M3 10l14-7-5 15-2.5-6.5z" fill="currentColor" />
-  </svg>
-);

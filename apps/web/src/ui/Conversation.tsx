@@ -3,11 +3,12 @@ import type { Channel, FileInfo } from '@chat/contracts';
 import { describeError } from '../api/errors';
 import { describeTyping, typingNames } from '../state/typing';
 import { checkFile } from '../util/files';
-import type { DialogName } from './ChatShell';
+import { titleOf } from '../util/format';
 import { Composer, type Upload } from './Composer';
+import type { DialogName } from './dialogs';
+import { LockIcon, MenuIcon, PeopleIcon } from './icons';
 import { MessageList } from './MessageList';
 import { useChat, useRuntime } from './runtime';
-import { LockIcon } from './Sidebar';
 
 let uploadSeq = 0;
 
@@ -99,8 +100,6 @@ export function Conversation({
   );
 }
 
-export const titleOf = (c: Channel) => (c.kind === 'dm' ? c.name : `#${c.name}`);
-
 function ConnectionBanner({ state }: { state: string }) {
   // Shown only when something is wrong; "connecting" on first load is brief and says little.
   const text =
@@ -118,26 +117,12 @@ function ConnectionBanner({ state }: { state: string }) {
 
 /** Messages, typing line and composer of one channel (remounted per channel). */
 function ChannelBody({ channel }: { channel: Channel }) {
-  const { store, api } = useRuntime();
-  const typing = useChat((s) => s.typing);
+  const { api } = useRuntime();
   const connection = useChat((s) => s.connection);
   const [uploads, setUploads] = useState<Upload[]>([]);
   const [dragging, setDragging] = useState(false);
   const dragDepth = useRef(0);
   const aborts = useRef(new Map<number, () => void>());
-
-  // Expire typists even when no event arrives (a closed tab never says "stopped").
-  const [, setTick] = useState(0);
-  const anyTyping = Object.keys(typing[channel.id] ?? {}).length > 0;
-  useEffect(() => {
-    if (!anyTyping) return;
-    const t = setInterval(() => {
-      setTick((n) => n + 1);
-      store.pruneTyping();
-    }, 1000);
-    return () => clearInterval(t);
-  }, [anyTyping, store]);
-  const typingText = describeTyping(typingNames(typing, channel.id, Date.now()));
 
   // Uploads belong to this channel: leaving it cancels them.
   useEffect(() => {
@@ -213,9 +198,7 @@ function ChannelBody({ channel }: { channel: Channel }) {
       }}
     >
       <MessageList channel={channel} />
-      <div className="typing-line" aria-live="polite">
-        {typingText}
-      </div>
+      <TypingLine channelId={channel.id} />
       <Composer
         channel={channel}
         uploads={uploads}
@@ -232,16 +215,25 @@ function ChannelBody({ channel }: { channel: Channel }) {
   );
 }
 
-const MenuIcon = () => (
-  <svg viewBox="0 0 20 20" width="20" height="20" aria-hidden="true">
-    <path d="M3 5h14M3 10h14M3 15h14" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
-  </svg>
-);
-const PeopleIcon = () => (
-  <svg viewBox="0 0 20 20" width="16" height="16" aria-hidden="true">
-    <circle cx="7" cy="7" r="3" fill="currentColor" />
-    <circle cx="14" cy="8" r="2.4" fill="currentColor" opacity=".7" />
-    <path d="M1.5 17c0-3 2.5-5 5.5-5s5.5 2 5.5 5z" fill="currentColor" />
-    <path d="M12 12.3c.6-.2 1.3-.3 2-.3 2.6 0 4.5 1.7 4.5 4.5h-5" fill="currentColor" opacity=".7" />
-  </svg>
-);
+/** Who is typing in the channel; its own subscription, so typing re-renders only this line. */
+function TypingLine({ channelId }: { channelId: string }) {
+  const { store } = useRuntime();
+  const typing = useChat((s) => s.typing);
+  // Expire typists even when no event arrives (a closed tab never says "stopped").
+  const [, setTick] = useState(0);
+  const anyTyping = Object.keys(typing[channelId] ?? {}).length > 0;
+  useEffect(() => {
+    if (!anyTyping) return;
+    const t = setInterval(() => {
+      setTick((n) => n + 1);
+      store.pruneTyping();
+    }, 1000);
+    return () => clearInterval(t);
+  }, [anyTyping, store]);
+  const text = describeTyping(typingNames(typing, channelId, Date.now()));
+  return (
+    <div className="typing-line" aria-live="polite">
+      {text}
+    </div>
+  );
+}

@@ -1,18 +1,25 @@
 import { useEffect, useState } from 'react';
 import type { Channel, Member } from '@chat/contracts';
 import { describeError } from '../api/errors';
-import { canInvite, canModerate, isOnline } from '../state/store';
-import { titleOf } from './Conversation';
+import { canInvite, canModerate, isOnline } from '../state/selectors';
+import { titleOf } from '../util/format';
 import { UserSearch } from './dialogs';
-import { useChat, useRuntime } from './runtime';
+import { sameItems, useChat, useRuntime } from './runtime';
 
 const byPresenceThenName = (online: (m: Member) => boolean) => (a: Member, b: Member) =>
   Number(online(b)) - Number(online(a)) || a.username.localeCompare(b.username);
 
 export function MembersPanel({ channel, onClose }: { channel: Channel; onClose: () => void }) {
   const { store } = useRuntime();
-  const state = useChat((s) => s);
-  const members = state.members[channel.id];
+  const members = useChat((s) => s.members[channel.id]);
+  const me = useChat((s) => s.me);
+  const moderator = useChat((s) => canModerate(s, channel.id));
+  const invite = useChat((s) => canInvite(s, channel));
+  // The presence of the people listed, in list order: other people's presence does not re-render it.
+  const onlineFlags = useChat(
+    (s) => (s.members[channel.id] ?? []).map((m) => isOnline(s, m.userId, m.online)),
+    sameItems,
+  );
   const [inviting, setInviting] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [confirmLeave, setConfirmLeave] = useState(false);
@@ -23,9 +30,9 @@ export function MembersPanel({ channel, onClose }: { channel: Channel; onClose: 
     setError(null);
   }, [channel.id]);
 
-  const online = (m: Member) => isOnline(state, m.userId, m.online);
-  const moderate = canModerate(state, channel.id) && channel.kind !== 'dm';
-  const invite = canInvite(state, channel);
+  const onlineById = new Map((members ?? []).map((m, i) => [m.userId, onlineFlags[i]]));
+  const online = (m: Member) => onlineById.get(m.userId) ?? false;
+  const moderate = moderator && channel.kind !== 'dm';
   const sorted = [...(members ?? [])].sort(byPresenceThenName(online));
   const onlineCount = sorted.filter(online).length;
 
@@ -89,7 +96,7 @@ export function MembersPanel({ channel, onClose }: { channel: Channel; onClose: 
       <ul className="member-list">
         {sorted.map((m) => {
           const on = online(m);
-          const self = m.userId === state.me.id;
+          const self = m.userId === me.id;
           return (
             <li key={m.userId}>
               <span className={`presence ${on ? 'on' : 'off'}`} aria-hidden="true" />

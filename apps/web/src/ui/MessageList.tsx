@@ -10,25 +10,31 @@ import {
 } from 'react';
 import type { Channel, FileInfo, Message } from '@chat/contracts';
 import { forChannel, type PendingMessage } from '../state/outbox';
-import { canDeleteMessage } from '../state/store';
-import { dayKey, formatDay, formatFull, formatTime, hueOf, linkify } from '../util/format';
+import { canDeleteMessage, canModerate } from '../state/selectors';
+import { dayKey, formatDay, formatFull, formatTime, hueOf, linkify, titleOf } from '../util/format';
 import { Attachment } from './attachments';
-import { titleOf } from './Conversation';
-import { useChat, useRuntime } from './runtime';
+import { ClockIcon } from './icons';
+import { countRender } from './render-count';
+import { sameItems, useChat, useRuntime } from './runtime';
 
 /** Consecutive messages by one author within this span share one header. */
 const GROUP_MS = 5 * 60_000;
 const NEAR_BOTTOM_PX = 120;
 
-export function MessageList({ channel }: { channel: Channel }) {
+/**
+ * The history of one channel and our pending messages. It selects only what it shows, and is
+ * memoized against its parent's re-renders, so typing and presence never re-render it.
+ */
+export const MessageList = memo(function MessageList({ channel }: { channel: Channel }) {
+  countRender('MessageList');
   const { store } = useRuntime();
   const timeline = useChat((s) => s.timelines[channel.id]);
   const loading = useChat((s) => s.loading[channel.id]);
   const error = useChat((s) => s.historyError[channel.id]);
-  const outbox = useChat((s) => s.outbox);
+  const pending = useChat((s) => forChannel(s.outbox, channel.id), sameItems);
   const me = useChat((s) => s.me);
-  const state = useChat((s) => s);
-  const pending = forChannel(outbox, channel.id);
+  const moderator = useChat((s) => canModerate(s, channel.id));
+  const live = useChat((s) => s.connection === 'live');
   const messages = timeline?.messages ?? [];
 
   const scroller = useRef<HTMLDivElement>(null);
@@ -128,8 +134,8 @@ export function MessageList({ channel }: { channel: Channel }) {
         m={m}
         mine={m.author.id === me.id}
         grouped={grouped}
-        canDelete={canDeleteMessage(state, m)}
-        live={state.connection === 'live'}
+        canDelete={canDeleteMessage(m, me.id, moderator)}
+        live={live}
       />,
     );
     prev = m;
@@ -185,7 +191,7 @@ export function MessageList({ channel }: { channel: Channel }) {
       </div>
     </div>
   );
-}
+});
 
 /**
  * The contract wants a body with every message, so a files-only message carries their names
@@ -511,10 +517,3 @@ function PendingItem({ p }: { p: PendingMessage }) {
     </li>
   );
 }
-
-const ClockIcon = () => (
-  <svg viewBox="0 0 20 20" width="12" height="12" aria-hidden="true">
-    <circle cx="10" cy="10" r="7.5" stroke="currentColor" strokeWidth="2" fill="none" />
-    <path d="M10 6v4.5l3 2" stroke="currentColor" strokeWidth="2" fill="none" strokeLinecap="round" />
-  </svg>
-);

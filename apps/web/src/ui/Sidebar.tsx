@@ -1,7 +1,8 @@
 import type { Channel } from '@chat/contracts';
-import { dmPartner, isOnline, type ChatState } from '../state/store';
 import type { ConnectionState } from '../state/ports';
-import type { DialogName } from './ChatShell';
+import { dmPartner, isOnline } from '../state/selectors';
+import type { DialogName } from './dialogs';
+import { LockIcon, PlusIcon, SearchIcon } from './icons';
 import { useChat, useRuntime } from './runtime';
 
 const byName = (a: Channel, b: Channel) => a.name.localeCompare(b.name, undefined, { sensitivity: 'base' });
@@ -23,8 +24,11 @@ export function Sidebar({
   onClose: () => void;
 }) {
   const { signOut } = useRuntime();
-  const state = useChat((s) => s);
-  const { channels, activeId, me, connection, channelsLoaded } = state;
+  const channels = useChat((s) => s.channels);
+  const activeId = useChat((s) => s.activeId);
+  const me = useChat((s) => s.me);
+  const connection = useChat((s) => s.connection);
+  const channelsLoaded = useChat((s) => s.channelsLoaded);
   const rooms = channels.filter((c) => c.kind !== 'dm').sort(byName);
   const dms = channels.filter((c) => c.kind === 'dm').sort(byName);
 
@@ -64,7 +68,7 @@ export function Sidebar({
           </div>
           <ul className="side-list">
             {rooms.map((c) => (
-              <ChannelLink key={c.id} c={c} active={c.id === activeId} onOpen={onOpen} state={state} />
+              <ChannelLink key={c.id} c={c} active={c.id === activeId} onOpen={onOpen} />
             ))}
             {channelsLoaded && rooms.length === 0 && (
               <li className="side-empty">
@@ -94,7 +98,7 @@ export function Sidebar({
           </div>
           <ul className="side-list">
             {dms.map((c) => (
-              <ChannelLink key={c.id} c={c} active={c.id === activeId} onOpen={onOpen} state={state} />
+              <ChannelLink key={c.id} c={c} active={c.id === activeId} onOpen={onOpen} />
             ))}
             {channelsLoaded && dms.length === 0 && <li className="side-empty">No conversations yet.</li>}
           </ul>
@@ -122,19 +126,10 @@ export function Sidebar({
   );
 }
 
-function ChannelLink({
-  c,
-  active,
-  onOpen,
-  state,
-}: {
-  c: Channel;
-  active: boolean;
-  onOpen: (id: string) => void;
-  state: ChatState;
-}) {
-  const partner = c.kind === 'dm' ? dmPartner(state, c.id) : undefined;
-  const online = partner ? isOnline(state, partner.userId, partner.online) : false;
+function ChannelLink({ c, active, onOpen }: { c: Channel; active: boolean; onOpen: (id: string) => void }) {
+  // A DM's dot follows its partner's presence: only this link re-renders when it changes.
+  const partner = useChat((s) => (c.kind === 'dm' ? dmPartner(s, c.id) : undefined));
+  const online = useChat((s) => (partner ? isOnline(s, partner.userId, partner.online) : false));
   const unread = c.unreadCount > 0 && !active ? c.unreadCount : 0;
   const label = `${c.kind === 'dm' ? c.name : `${c.name} channel`}${c.kind === 'private' ? ', private' : ''}${
     c.kind === 'dm' && partner ? (online ? ', online' : ', offline') : ''
@@ -170,21 +165,3 @@ function ChannelLink({
     </li>
   );
 }
-
-export const PlusIcon = () => (
-  <svg viewBox="0 0 20 20" width="16" height="16" aria-hidden="true">
-    <path d="M10 4v12M4 10h12" stroke="currentColor" strokeWidth="2" strokeLinecap="round" fill="none" />
-  </svg>
-);
-export const SearchIcon = () => (
-  <svg viewBox="0 0 20 20" width="16" height="16" aria-hidden="true">
-    <circle cx="9" cy="9" r="5.5" stroke="currentColor" strokeWidth="2" fill="none" />
-    <path d="M13 13l4 4" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
-  </svg>
-);
-export const LockIcon = () => (
-  <svg viewBox="0 0 20 20" width="13" height="13" aria-hidden="true">
-    <rect x="4" y="9" width="12" height="8" rx="2" fill="currentColor" />
-    <path d="M7 9V7a3 3 0 0 1 6 0v2" stroke="currentColor" strokeWidth="2" fill="none" />
-  </svg>
-);

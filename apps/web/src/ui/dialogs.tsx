@@ -3,6 +3,9 @@ import { LIMITS, type Channel, type User } from '@chat/contracts';
 import { ApiError, describeError } from '../api/errors';
 import { useChat, useRuntime } from './runtime';
 
+/** The dialogs the signed-in layout can open (none: null). */
+export type DialogName = 'create' | 'browse' | 'dm' | null;
+
 /**
  * A modal on the native <dialog>: the browser traps focus, Escape closes it and focus returns
  * to where it was. Unmounting closes it.

@@ -1,4 +1,4 @@
-import { createContext, useContext, useSyncExternalStore } from 'react';
+import { createContext, useContext, useRef, useSyncExternalStore } from 'react';
 import type { ChatApi } from '../api/chat-api';
 import type { TokenManager } from '../api/tokens';
 import type { ChatState, ChatStore } from '../state/store';
@@ -21,8 +21,28 @@ export function useRuntime(): Runtime {
   return r;
 }
 
-/** A slice of the store's state; the selector must return a stored value (not a new object). */
-export function useChat<T>(select: (s: ChatState) => T): T {
+/**
+ * What a component shows from the store: `select` picks it from the snapshot, and the component
+ * re-renders only when the selection changes (`Object.is`, or `isEqual` for a selection built
+ * afresh each time, such as a filtered list). React's useSyncExternalStore does the subscribing;
+ * the last selection is kept so an equal one is returned as the same value.
+ */
+export function useChat<T>(select: (s: ChatState) => T, isEqual: (a: T, b: T) => boolean = Object.is): T {
   const { store } = useRuntime();
-  return useSyncExternalStore(store.subscribe, () => select(store.getState()));
+  const last = useRef<{ state: ChatState; select: (s: ChatState) => T; value: T } | null>(null);
+  const getSnapshot = (): T => {
+    const state = store.getState();
+    const prev = last.current;
+    if (prev && prev.state === state && prev.select === select) return prev.value;
+    const next = select(state);
+    const value = prev && isEqual(prev.value, next) ? prev.value : next;
+    last.current = { state, select, value };
+    return value;
+  };
+  return useSyncExternalStore(store.subscribe, getSnapshot);
+}
+
+/** Equality for selected arrays: the same items in the same order. */
+export function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
 }

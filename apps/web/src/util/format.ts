@@ -1,4 +1,10 @@
+import type { Channel } from '@chat/contracts';
+
 /** Display helpers (pure, locale from the browser). */
+
+/** How a channel is named on screen: `#general`, or the other person's name for a DM. */
+export const titleOf = (c: Pick<Channel, 'kind' | 'name'>): string =>
+  c.kind === 'dm' ? c.name : `#${c.name}`;
 
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const fullFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'short' });
