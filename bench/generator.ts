@@ -18,6 +18,8 @@ const now = (): number => performance.timeOrigin + performance.now();
 export interface ClientSpec {
   url: string;
   auth: Record<string, unknown>;
+  /** Users whose presence this client follows once connected, as a member list on screen would. */
+  follow?: string[];
 }
 
 export interface ScheduledSender {
@@ -156,7 +158,10 @@ async function connect(specs: ClientSpec[], concurrency: number, timeoutMs: numb
       });
       socket.on('message:new', onMessage);
       socket.on('presence', () => void presenceEvents++);
-      socket.once('connect', () => resolve(socket));
+      socket.once('connect', () => {
+        if (!spec.follow?.length) return resolve(socket);
+        socket.emit('presence:subscribe', { userIds: spec.follow }, () => resolve(socket));
+      });
       socket.once('connect_error', (err: Error & { description?: unknown; context?: unknown }) => {
         const detail = describe(err.description) ?? describe(err.context);
         const key = detail ? `${err.message}: ${detail}` : err.message;

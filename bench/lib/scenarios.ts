@@ -89,9 +89,13 @@ function auth(sys: System, actor: Actor, channelId: string): Record<string, unkn
     : { user: actor.name, rooms: [`channel:${channelId}`] };
 }
 
+/** How many users a project client follows (`presence:subscribe`): about what a member list shows. */
+const FOLLOWED_USERS = 20;
+
 /**
  * Connects `actors` (actor i to server i % servers, through generator ⌊i / servers⌋ % generators,
- * so every generator talks to every server) and waits until presence traffic has settled.
+ * so every generator talks to every server) and waits until presence traffic has settled. Each
+ * project client follows the presence of the next FOLLOWED_USERS actors of its channel.
  */
 export async function connectActors(
   ctx: Ctx,
@@ -102,10 +106,26 @@ export async function connectActors(
   const G = sys.urls.length;
   const perGen: ClientSpec[][] = Array.from({ length: W }, () => []);
   const local: { gen: number; index: number }[] = [];
+  const byChannel = new Map<string, string[]>();
+  const position = actors.map(({ actor, channelId }) => {
+    const ids = byChannel.get(channelId) ?? [];
+    byChannel.set(channelId, ids);
+    return ids.push(actor.id) - 1;
+  });
+  const followed = (channelId: string, at: number): string[] | undefined => {
+    if (sys.kind !== 'project') return undefined;
+    const ids = byChannel.get(channelId) ?? [];
+    const n = Math.min(FOLLOWED_USERS, ids.length - 1);
+    return Array.from({ length: n }, (_, k) => ids[(at + 1 + k) % ids.length]);
+  };
   actors.forEach(({ actor, channelId }, i) => {
     const gen = Math.floor(i / G) % W;
     local.push({ gen, index: perGen[gen].length });
-    perGen[gen].push({ url: sys.urls[i % G], auth: auth(sys, actor, channelId) });
+    perGen[gen].push({
+      url: sys.urls[i % G],
+      auth: auth(sys, actor, channelId),
+      follow: followed(channelId, position[i]),
+    });
   });
   const t0 = performance.now();
   const replies = await ctx.pool.all<{

@@ -62,6 +62,7 @@ describe('fault: a gateway is stopped gracefully (SIGTERM) under load', () => {
       name: 'watcher',
     });
     await watcher.connect();
+    await watcher.follow(all.map((c) => c.userId));
 
     const loop = startLoopMonitor();
     for (const g of groups) for (const c of g.clients) c.startLoad(g.channelId, INTERVAL_MS);

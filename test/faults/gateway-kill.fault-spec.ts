@@ -69,6 +69,7 @@ describe('fault: a gateway is killed (SIGKILL) under load', () => {
     });
     others.push(watcher);
     await watcher.connect();
+    await watcher.follow(gone.map((u) => u.id));
     const bystanders = gone.map(
       (u, i) =>
         new ChatClient({

@@ -1,5 +1,5 @@
+import { randomUUID } from 'node:crypto';
 import { request, startAuth, uniqueName, type Running } from '../../../test/support/apps';
-import { itWithPostgresServer } from '../../../test/support/env';
 import {
   api,
   connect,
@@ -7,6 +7,7 @@ import {
   loginAdmin,
   newUser,
   send,
+  sendRaw,
   setRoles,
   sleep,
   startGateway,
@@ -438,34 +439,31 @@ describe('gateway channels', () => {
   });
 
   describe('direct messages', () => {
-    itWithPostgresServer(
-      'returns the same DM every time, even to concurrent calls from both sides',
-      async () => {
-        const [a, b] = await Promise.all([newUser(auth.url, 'dma'), newUser(auth.url, 'dmb')]);
-        const [sa, sb] = await Promise.all([open(a), open(b)]);
-        const results = await Promise.all(
-          Array.from({ length: 10 }, (_, i) =>
-            i % 2 ? as(a)('POST', '/dms', { userId: b.id }) : as(b)('POST', '/dms', { userId: a.id }),
-          ),
-        );
-        expect(results.map((r) => r.status)).toEqual(Array(10).fill(200));
-        expect(new Set(results.map((r) => r.body.id)).size).toBe(1);
-        const dmId = results[0].body.id;
-        expect(results.find((r, i) => i % 2 === 1)?.body).toMatchObject({
-          kind: 'dm',
-          name: b.username,
-          memberCount: 2,
-        });
-        expect(results.find((r, i) => i % 2 === 0)?.body.name).toBe(a.username);
-        expect((await sa.inbox.next('channel:joined')).id).toBe(dmId);
-        expect((await sb.inbox.next('channel:joined')).name).toBe(a.username);
-        expect(await sa.inbox.during('channel:joined', 100)).toEqual([]);
-        expect(sa.inbox.all('channel:joined')).toHaveLength(1);
-        const ack = await send(sa.socket, 'message:send', { channelId: dmId, body: 'psst' });
-        expect(ack.ok).toBe(true);
-        expect((await sb.inbox.next('message:new')).body).toBe('psst');
-      },
-    );
+    it('returns the same DM every time, even to concurrent calls from both sides', async () => {
+      const [a, b] = await Promise.all([newUser(auth.url, 'dma'), newUser(auth.url, 'dmb')]);
+      const [sa, sb] = await Promise.all([open(a), open(b)]);
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          i % 2 ? as(a)('POST', '/dms', { userId: b.id }) : as(b)('POST', '/dms', { userId: a.id }),
+        ),
+      );
+      expect(results.map((r) => r.status)).toEqual(Array(10).fill(200));
+      expect(new Set(results.map((r) => r.body.id)).size).toBe(1);
+      const dmId = results[0].body.id;
+      expect(results.find((r, i) => i % 2 === 1)?.body).toMatchObject({
+        kind: 'dm',
+        name: b.username,
+        memberCount: 2,
+      });
+      expect(results.find((r, i) => i % 2 === 0)?.body.name).toBe(a.username);
+      expect((await sa.inbox.next('channel:joined')).id).toBe(dmId);
+      expect((await sb.inbox.next('channel:joined')).name).toBe(a.username);
+      expect(await sa.inbox.during('channel:joined', 100)).toEqual([]);
+      expect(sa.inbox.all('channel:joined')).toHaveLength(1);
+      const ack = await send(sa.socket, 'message:send', { channelId: dmId, body: 'psst' });
+      expect(ack.ok).toBe(true);
+      expect((await sb.inbox.next('message:new')).body).toBe('psst');
+    });
 
     it('refuses a DM with oneself or a user that does not exist', async () => {
       expect((await as(owner)('POST', '/dms', { userId: owner.id })).status).toBe(400);
@@ -541,33 +539,54 @@ describe('gateway channels', () => {
       expect((await request(gw.url, 'GET', '/users?q=a')).status).toBe(401);
     });
 
-    it('announces the first socket online and the last one gone to users who share a channel', async () => {
-      const [a, b, stranger] = await Promise.all([
+    it('announces the first socket online and the last one gone only to sockets subscribed to that user', async () => {
+      const [a, b, stranger, c] = await Promise.all([
         newUser(auth.url, 'pa'),
         newUser(auth.url, 'pb'),
         newUser(auth.url, 'ps'),
+        newUser(auth.url, 'pc'),
       ]);
       const shared = await channel('private', a);
       await add(a, shared.id, b.id);
+      await add(a, shared.id, c.id);
       const watcher = await open(a);
+      // Shares the channel with b but follows nobody: hears nothing (the contract's "never").
+      const bystander = await open(c);
+      // Shares no channel with b, but shows b (a DM search result, say): hears b.
       const strangerTab = await open(stranger);
-      const first = await open(b);
-      expect(await watcher.inbox.next('presence')).toEqual({
-        userId: b.id,
-        username: b.username,
-        online: true,
+      expect(await send(watcher.socket, 'presence:subscribe', { userIds: [b.id] })).toEqual({
+        ok: true,
+        online: [],
       });
+      expect(await send(strangerTab.socket, 'presence:subscribe', { userIds: [b.id.toUpperCase()] })).toEqual(
+        {
+          ok: true,
+          online: [],
+        },
+      );
+      const first = await open(b);
+      const online = { userId: b.id, username: b.username, online: true };
+      expect(await watcher.inbox.next('presence')).toEqual(online);
+      expect(await strangerTab.inbox.next('presence')).toEqual(online);
       const second = await open(b);
       expect(first.inbox.all('presence')).toEqual([]);
+      expect(bystander.inbox.all('presence')).toEqual([]);
+      expect(await send(bystander.socket, 'presence:subscribe', { userIds: [b.id, a.id] })).toEqual({
+        ok: true,
+        online: [b.id, a.id],
+      });
       first.socket.close();
       expect(await watcher.inbox.during('presence', 300)).toEqual([]);
-      second.socket.close();
-      expect(await watcher.inbox.next('presence', (p) => !p.online)).toEqual({
-        userId: b.id,
-        username: b.username,
-        online: false,
+      // Clearing the set stops the pushes for this socket only.
+      expect(await send(strangerTab.socket, 'presence:subscribe', { userIds: [] })).toEqual({
+        ok: true,
+        online: [],
       });
-      expect(strangerTab.inbox.all('presence')).toEqual([]);
+      second.socket.close();
+      const offline = { userId: b.id, username: b.username, online: false };
+      expect(await watcher.inbox.next('presence', (p) => !p.online)).toEqual(offline);
+      expect(await bystander.inbox.next('presence', (p) => !p.online)).toEqual(offline);
+      expect(strangerTab.inbox.all('presence')).toEqual([online]);
       expect(
         (await as(a)('GET', `/channels/${shared.id}/members`)).body.find(
           (m: { userId: string }) => m.userId === b.id,
@@ -575,11 +594,56 @@ describe('gateway channels', () => {
       ).toBe(false);
     });
 
+    it('replaces the set on each subscribe and refuses malformed subscriptions', async () => {
+      const [a, b, c] = await Promise.all([
+        newUser(auth.url, 'ra'),
+        newUser(auth.url, 'rb'),
+        newUser(auth.url, 'rc'),
+      ]);
+      const watcher = await open(a);
+      expect(await send(watcher.socket, 'presence:subscribe', { userIds: [b.id, b.id] })).toEqual({
+        ok: true,
+        online: [],
+      });
+      expect(await send(watcher.socket, 'presence:subscribe', { userIds: [c.id] })).toEqual({
+        ok: true,
+        online: [],
+      });
+      const bTab = await open(b);
+      const cTab = await open(c);
+      expect(await watcher.inbox.next('presence')).toMatchObject({ userId: c.id, online: true });
+      expect(await watcher.inbox.during('presence', 300)).toEqual([]);
+      expect(watcher.inbox.all('presence').map((p) => p.userId)).toEqual([c.id]);
+
+      const invalid = { ok: false, error: { code: 'VALIDATION', message: expect.any(String) } };
+      const tooMany = Array.from({ length: 1001 }, () => randomUUID());
+      for (const payload of [
+        { userIds: tooMany },
+        { userIds: ['not-a-uuid'] },
+        { userIds: 'x' },
+        { userIds: [42] },
+        {},
+        null,
+      ]) {
+        expect(await sendRaw(watcher.socket, 'presence:subscribe', [payload])).toEqual(invalid);
+      }
+      // A refused subscribe leaves the previous set as it was.
+      cTab.socket.close();
+      expect(await watcher.inbox.next('presence', (p) => !p.online)).toMatchObject({ userId: c.id });
+      expect(
+        await send(watcher.socket, 'presence:subscribe', {
+          userIds: Array.from({ length: 1000 }, () => randomUUID()),
+        }),
+      ).toEqual({ ok: true, online: [] });
+      bTab.socket.close();
+    });
+
     it('keeps a user whose connection blips online, and reports them offline once they stay away', async () => {
       const [a, b] = await Promise.all([newUser(auth.url, 'ba'), newUser(auth.url, 'bb')]);
       const shared = await channel('private', a);
       await add(a, shared.id, b.id);
       const watcher = await open(a);
+      await send(watcher.socket, 'presence:subscribe', { userIds: [b.id] });
       const first = await open(b);
       expect(await watcher.inbox.next('presence')).toMatchObject({ userId: b.id, online: true });
       first.socket.close();

@@ -111,6 +111,11 @@ describeWithRedis('gateway cluster (two replicas)', () => {
     const carol = await newUser(auth.url, 'carol');
     const id = await channel(carol);
     const watcher = await open(a, alice);
+    // Subscribed on the other replica from the one carol connects to first.
+    expect(await send(watcher.socket, 'presence:subscribe', { userIds: [carol.id] })).toEqual({
+      ok: true,
+      online: [],
+    });
     const tabOnB = await open(b, carol);
     // Only carol's: others who closed sockets in earlier tests may still be going offline.
     const carols = (p: { userId: string }) => p.userId === carol.id;
@@ -140,10 +145,16 @@ describeWithRedis('gateway cluster (two replicas)', () => {
     const inCrowd = new Set(crowd.map((u) => u.id));
     const theirs = (p: { userId: string }) => inCrowd.has(p.userId);
     const watcher = await open(a, alice);
+    await send(watcher.socket, 'presence:subscribe', { userIds: [...inCrowd] });
     const before = await Promise.all(crowd.map((u, i) => open(i % 2 ? a : b, u)));
     await watcher.inbox.count('presence', N, theirs, 10000);
     for (const c of before) c.socket.close();
     const after = await Promise.all(crowd.map((u, i) => open(i % 2 ? b : a, u)));
+    // Each follows the whole crowd, as an open member list does, and is told all are online.
+    for (const c of after) {
+      const ack = await send(c.socket, 'presence:subscribe', { userIds: [...inCrowd] });
+      expect(new Set(ack.online)).toEqual(inCrowd);
+    }
     // Past the offline grace, and past the sweeps of the closed sockets' leases.
     await sleep(3000);
     expect(watcher.inbox.all('presence', theirs)).toHaveLength(N);

@@ -76,6 +76,7 @@ describeWithRedis('gateway replica crash', () => {
     await api(survivor.url, alice)('POST', `/channels/${id}/members`, { userId: bob.id });
     const watcher = await connect(survivor.url, alice.token);
     const inbox = new Inbox(watcher);
+    await send(watcher, 'presence:subscribe', { userIds: [bob.id] });
     const victim = await connect(doomed.url, bob.token);
     sockets.push(watcher, victim);
     expect(await inbox.next('presence')).toEqual({ userId: bob.id, username: bob.username, online: true });

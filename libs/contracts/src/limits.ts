@@ -15,4 +15,6 @@ export const LIMITS = {
   searchResultsMax: 50,
   userSearchMax: 20,
   typingExpiresMs: 5000,
+  /** Users one socket may follow with `presence:subscribe`. */
+  presenceSubscriptionsMax: 1000,
 } as const;

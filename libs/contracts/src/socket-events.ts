@@ -9,6 +9,7 @@ export const CLIENT_EVENTS = {
   channelSync: 'channel:sync',
   channelRead: 'channel:read',
   typing: 'typing',
+  presenceSubscribe: 'presence:subscribe',
 } as const;
 
 export const SERVER_EVENTS = {
@@ -50,6 +51,11 @@ export interface ReadChannelPayload {
 export interface TypingPayload {
   channelId: string;
   typing: boolean;
+}
+
+/** Replaces this socket's presence subscriptions; `[]` clears them. */
+export interface PresenceSubscribePayload {
+  userIds: string[];
 }
 
 export interface TypingEvent {
@@ -95,6 +101,8 @@ export interface ClientToServerEvents {
   'channel:sync': (payload: SyncChannelPayload, ack: Cb<{ messages: Message[]; hasMore: boolean }>) => void;
   'channel:read': (payload: ReadChannelPayload, ack: Cb) => void;
   typing: (payload: TypingPayload, ack: Cb) => void;
+  /** Ack: which of the subscribed users are online now; `presence` pushes follow their changes. */
+  'presence:subscribe': (payload: PresenceSubscribePayload, ack: Cb<{ online: string[] }>) => void;
 }
 
 /** Server → client pushes. */

@@ -80,6 +80,8 @@ export class ChatClient {
   readonly presence: { at: number; userId: string; online: boolean }[] = [];
   readonly outbox = new Map<string, Outgoing>();
 
+  /** The users this client shows (`presence:subscribe`), subscribed again on every connect. */
+  private following: string[] = [];
   private lastLive = new Map<string, number>();
   private liveSeen = new Map<string, Set<number>>();
   private syncing = new Map<string, Promise<void>>();
@@ -135,6 +137,15 @@ export class ChatClient {
 
   get connected(): boolean {
     return this.socket.connected;
+  }
+
+  /** Follows the presence of `userIds` (as a member list on screen does), from now and after reconnects. */
+  async follow(userIds: string[]): Promise<void> {
+    this.following = userIds;
+    const ack = (await this.socket
+      .timeout(this.timeoutMs)
+      .emitWithAck('presence:subscribe', { userIds })) as { ok: boolean; error?: { code: string } };
+    if (!ack.ok) throw new Error(`presence:subscribe refused: ${ack.error?.code}`);
   }
 
   /** Tracks `channelId` (its messages are recorded and caught up after reconnects). */
@@ -257,6 +268,8 @@ export class ChatClient {
     const now = Date.now();
     this.connectedAt.push(now);
     if (this.socket.id) this.socketIds.push(this.socket.id);
+    if (this.following.length > 0 && this.downSince !== null)
+      this.socket.emit('presence:subscribe', { userIds: this.following }, () => undefined);
     if (this.downSince !== null) {
       this.reconnectMs.push(now - this.downSince);
       this.downSince = null;

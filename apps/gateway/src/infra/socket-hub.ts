@@ -3,7 +3,7 @@ import type { Server, Socket } from 'socket.io';
 import type { DefaultEventsMap, EventNames, EventParams } from 'socket.io/dist/typed-events';
 import type { ClientToServerEvents, ServerToClientEvents } from '@chat/contracts';
 import type { Principal } from '@chat/security';
-import { channelRoom, userRoom } from './rooms';
+import { channelRoom, presenceRoom, userRoom } from './rooms';
 
 /** What the gateway keeps on each socket. */
 export interface SocketState {
@@ -71,6 +71,15 @@ export class SocketHub {
     let op = this.server.to(channelIds.map(channelRoom));
     if (exceptUserId) op = op.except(userRoom(exceptUserId));
     op.emit(event, ...args);
+  }
+
+  /** To the sockets (on any replica) that follow `userId` with `presence:subscribe`. */
+  toPresenceSubscribers<E extends ServerEvent>(
+    userId: string,
+    event: E,
+    ...args: EventParams<ServerToClientEvents, E>
+  ): void {
+    this.server?.to(presenceRoom(userId)).emit(event, ...args);
   }
 
   toUsers<E extends ServerEvent>(

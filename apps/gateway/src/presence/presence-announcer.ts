@@ -7,14 +7,15 @@ export interface PresenceUser {
 
 interface Transition {
   user: PresenceUser;
-  channelIds: string[];
   online: boolean;
 }
 
 /**
  * Presence transitions go out once per event-loop turn, each as the contract's `presence` event to
- * the users who share a channel. Within a turn a user's transitions collapse into the last one, and
- * a flap (online and offline again, or the reverse) into none: nobody needs to hear it.
+ * the sockets subscribed to that user (`presence:subscribe`), so a user coming or going costs one
+ * broadcast whose deliveries are its subscribers, whatever the size of the user's channels. Within
+ * a turn a user's transitions collapse into the last one, and a flap (online and offline again, or
+ * the reverse) into none: nobody needs to hear it.
  */
 export class PresenceAnnouncer {
   private readonly pending = new Map<string, Transition>();
@@ -22,14 +23,13 @@ export class PresenceAnnouncer {
 
   constructor(private readonly hub: SocketHub) {}
 
-  announce(user: PresenceUser, channelIds: string[], online: boolean): void {
+  announce(user: PresenceUser, online: boolean): void {
     const queued = this.pending.get(user.id);
     if (queued && queued.online !== online) {
       this.pending.delete(user.id);
       return;
     }
-    const rooms = queued ? [...new Set([...queued.channelIds, ...channelIds])] : channelIds;
-    this.pending.set(user.id, { user, channelIds: rooms, online });
+    this.pending.set(user.id, { user, online });
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => this.flush());
@@ -39,8 +39,8 @@ export class PresenceAnnouncer {
     this.scheduled = false;
     const batch = [...this.pending.values()];
     this.pending.clear();
-    for (const { user, channelIds, online } of batch) {
-      this.hub.toChannels(channelIds, user.id, 'presence', {
+    for (const { user, online } of batch) {
+      this.hub.toPresenceSubscribers(user.id, 'presence', {
         userId: user.id,
         username: user.username,
         online,

@@ -5,12 +5,11 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 import { GatewayRedis } from '../infra/gateway-redis';
-import { channelIdsOf } from '../infra/rooms';
-import { SocketHub } from '../infra/socket-hub';
+import { presenceRoom, presenceSubscriptionsOf } from '../infra/rooms';
+import { SocketHub, type GatewaySocket } from '../infra/socket-hub';
+import { UsersService } from '../users/users.service';
 import { MemoryLeaseStore, RedisLeaseStore, type Lease, type LeaseStore } from './lease-store';
 import { PresenceAnnouncer, type PresenceUser } from './presence-announcer';
 
@@ -21,13 +20,12 @@ const SWEEP_BATCH = 500;
 interface Departure {
   user: PresenceUser;
   socketId: string;
-  channelIds: string[];
   due: number;
 }
 
 /**
- * Who is online, across replicas and tabs, and telling the users who share a channel when that
- * changes. Leases live in Redis (or memory in single-process mode); this replica renews the leases
+ * Who is online, across replicas and tabs, and telling the sockets that follow a user
+ * (`presence:subscribe`) when that changes. Leases live in Redis (or memory in single-process mode); this replica renews the leases
  * of its own sockets and sweeps lapsed ones, which is how a crashed replica's users go offline.
  */
 @Injectable()
@@ -42,7 +40,7 @@ export class PresenceService implements OnApplicationBootstrap, OnApplicationShu
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly users: UsersService,
     private readonly hub: SocketHub,
     redis: GatewayRedis,
   ) {
@@ -63,26 +61,26 @@ export class PresenceService implements OnApplicationBootstrap, OnApplicationShu
     this.departures.clear();
   }
 
-  /** A socket of `user` connected (and joined the rooms of `channelIds`). */
-  async connected(user: PresenceUser, socketId: string, channelIds: string[]): Promise<void> {
+  /** A socket of `user` connected. */
+  async connected(user: PresenceUser, socketId: string): Promise<void> {
     const now = Date.now();
     const cameOnline = await this.store.acquire(
       { userId: user.id, socketId },
       now + this.config.presence.leaseMs,
       now,
     );
-    if (cameOnline) this.announce(user, channelIds, true);
+    if (cameOnline) this.announcer.announce(user, true);
   }
 
   /**
-   * A socket of `user` is gone; `channelIds` are the rooms it was in. Its lease is kept for
+   * A socket of `user` is gone. Its lease is kept for
    * PRESENCE_OFFLINE_GRACE_MS, then released: the user goes offline then unless a socket of theirs
    * came back (on any replica), so a blip or a mass reconnect announces nothing.
    */
-  async disconnected(user: PresenceUser, socketId: string, channelIds: string[]): Promise<void> {
+  async disconnected(user: PresenceUser, socketId: string): Promise<void> {
     const due = Date.now() + this.config.presence.offlineGraceMs;
     await this.store.shorten({ userId: user.id, socketId }, due);
-    this.departures.set(socketId, { user, socketId, channelIds, due });
+    this.departures.set(socketId, { user, socketId, due });
     this.scheduleDepartures();
   }
 
@@ -96,6 +94,24 @@ export class PresenceService implements OnApplicationBootstrap, OnApplicationShu
     return this.store.online(userIds, Date.now());
   }
 
+  /**
+   * `presence:subscribe`: the socket now follows exactly `userIds` (rooms on this replica only, so
+   * the cost is the socket's own set) and learns which of them are online. The rooms change before
+   * the lookup, so a change that lands in between is pushed rather than lost.
+   */
+  async subscribe(socket: GatewaySocket, userIds: string[]): Promise<string[]> {
+    const wanted = [...new Set(userIds)];
+    const keep = new Set(wanted.map(presenceRoom));
+    for (const userId of presenceSubscriptionsOf(socket.rooms)) {
+      const room = presenceRoom(userId);
+      if (!keep.has(room)) void socket.leave(room);
+    }
+    if (wanted.length > 0) void socket.join([...keep]);
+    if (wanted.length === 0) return [];
+    const online = await this.store.online(wanted, Date.now());
+    return wanted.filter((id) => online.has(id));
+  }
+
   /** Renews this replica's leases; users whose lease had been swept (a long stall) come back online. */
   async renewLocalLeases(): Promise<void> {
     const sockets = this.hub.localSockets().filter((s) => s.data.user);
@@ -104,8 +120,7 @@ export class PresenceService implements OnApplicationBootstrap, OnApplicationShu
     const leases: Lease[] = sockets.map((s) => ({ userId: s.data.user.id, socketId: s.id }));
     const came = new Set(await this.store.acquireMany(leases, now + this.config.presence.leaseMs, now));
     for (const socket of sockets) {
-      if (!came.delete(socket.data.user.id)) continue;
-      this.announce(socket.data.user, channelIdsOf(socket.rooms), true);
+      if (came.delete(socket.data.user.id)) this.announcer.announce(socket.data.user, true);
     }
   }
 
@@ -114,19 +129,9 @@ export class PresenceService implements OnApplicationBootstrap, OnApplicationShu
     const lapsed = await this.store.lapsed(Date.now(), SWEEP_BATCH);
     for (const lease of lapsed) {
       if (!(await this.store.release(lease, Date.now()))) continue;
-      const rows: { username: string; channel_ids: string[] | null }[] = await this.db.query(
-        `SELECT u.username, array_agg(m.channel_id) FILTER (WHERE m.channel_id IS NOT NULL) AS channel_ids
-           FROM users u LEFT JOIN memberships m ON m.user_id = u.id
-          WHERE u.id = $1 GROUP BY u.username`,
-        [lease.userId],
-      );
-      if (rows[0])
-        this.announce({ id: lease.userId, username: rows[0].username }, rows[0].channel_ids ?? [], false);
+      const username = await this.users.username(lease.userId);
+      if (username !== null) this.announcer.announce({ id: lease.userId, username }, false);
     }
-  }
-
-  private announce(user: PresenceUser, channelIds: string[], online: boolean): void {
-    this.announcer.announce(user, channelIds, online);
   }
 
   private scheduleDepartures(): void {
@@ -150,10 +155,10 @@ export class PresenceService implements OnApplicationBootstrap, OnApplicationShu
     for (const d of due) this.departures.delete(d.socketId);
     this.scheduleDepartures();
     await Promise.all(
-      due.map(async ({ user, socketId, channelIds }) => {
+      due.map(async ({ user, socketId }) => {
         try {
           if (await this.store.release({ userId: user.id, socketId }, now))
-            this.announce(user, channelIds, false);
+            this.announcer.announce(user, false);
         } catch (err) {
           // The lease lapses anyway, and a sweep reports the user.
           this.logger.warn({ err, userId: user.id }, 'presence release failed');

@@ -4,6 +4,7 @@ import type { ClientToServerEvents } from '@chat/contracts';
 import {
   DeleteMessageCommand,
   EditMessageCommand,
+  PresenceSubscribeCommand,
   ReadChannelCommand,
   SendMessageCommand,
   SyncChannelCommand,
@@ -14,6 +15,7 @@ import { ChannelAccess } from '../channels/channel-access';
 import { ChannelsService } from '../channels/channels.service';
 import type { GatewaySocket } from '../infra/socket-hub';
 import { MessagesService } from '../messages/messages.service';
+import { PresenceService } from '../presence/presence.service';
 import { TypingService } from '../presence/typing.service';
 
 /** What a command's successful acknowledgement carries besides `ok: true`. */
@@ -38,11 +40,10 @@ const command = <P extends object, R extends object>(
   run: (user: Principal, payload: P, socket: GatewaySocket) => Promise<R>,
 ): CommandSpec<P, R> => ({ payload, run });
 
-const id = (uuid: string): string => uuid.toLowerCase();
-
 /**
  * The socket commands of the contract, each one line into a service. Validation, authentication,
- * rate limits and acknowledgements are the dispatcher's; authorization is the services'.
+ * rate limits and acknowledgements are the dispatcher's; authorization is the services'. Ids arrive
+ * lower-cased (the payload classes' @LowerCaseId).
  */
 @Injectable()
 export class ChatCommands {
@@ -53,30 +54,34 @@ export class ChatCommands {
     channels: ChannelsService,
     access: ChannelAccess,
     typing: TypingService,
+    presence: PresenceService,
   ) {
     this.table = {
       'message:send': command(SendMessageCommand, async (user, p) => ({
-        message: await messages.send(user, id(p.channelId), p),
+        message: await messages.send(user, p.channelId, p),
       })),
       'message:edit': command(EditMessageCommand, async (user, p) => ({
-        message: await messages.edit(user, id(p.messageId), p.body),
+        message: await messages.edit(user, p.messageId, p.body),
       })),
       'message:delete': command(DeleteMessageCommand, async (user, p) => {
-        await messages.remove(user, id(p.messageId));
+        await messages.remove(user, p.messageId);
         return {};
       }),
       'channel:sync': command(SyncChannelCommand, (user, p) =>
-        messages.sync(user, id(p.channelId), p.afterSeq, p.limit),
+        messages.sync(user, p.channelId, p.afterSeq, p.limit),
       ),
       'channel:read': command(ReadChannelCommand, async (user, p) => {
-        await channels.markRead(user, id(p.channelId), p.seq);
+        await channels.markRead(user, p.channelId, p.seq);
         return {};
       }),
       typing: command(TypingCommand, async (user, p, socket) => {
-        await access.member(user, id(p.channelId));
-        await typing.set(user, id(p.channelId), p.typing, socket.id);
+        await access.member(user, p.channelId);
+        await typing.set(user, p.channelId, p.typing, socket.id);
         return {};
       }),
+      'presence:subscribe': command(PresenceSubscribeCommand, async (_user, p, socket) => ({
+        online: await presence.subscribe(socket, p.userIds),
+      })),
     };
   }
 }

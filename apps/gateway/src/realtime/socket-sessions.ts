@@ -6,15 +6,14 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import { EVENT_BUS, Lifecycle, type EventBus } from '@chat/platform';
 import { Authenticator } from '@chat/security';
 import { ChannelsService } from '../channels/channels.service';
-import { channelIdsOf, channelRoom, userRoom } from '../infra/rooms';
+import { channelRoom, userRoom } from '../infra/rooms';
 import { SocketHub, type GatewaySocket } from '../infra/socket-hub';
 import { PresenceService } from '../presence/presence.service';
 import { TypingService } from '../presence/typing.service';
+import { UsersService } from '../users/users.service';
 import { ExpiryWheel } from './expiry-wheel';
 import { forgetToken, tokenFrom } from './handshake';
 import { RealtimeErrors } from './realtime.errors';
@@ -48,7 +47,7 @@ export class SocketSessions implements OnModuleInit, OnApplicationBootstrap, OnA
     private readonly typing: TypingService,
     private readonly hub: SocketHub,
     private readonly lifecycle: Lifecycle,
-    @InjectDataSource() private readonly db: DataSource,
+    private readonly users: UsersService,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
   ) {}
 
@@ -97,7 +96,7 @@ export class SocketSessions implements OnModuleInit, OnApplicationBootstrap, OnA
     this.setUps.set(socket, setUp);
     void setUp.then(() => this.setUps.delete(socket));
     this.expiries.add(socket, user.exp);
-    socket.once('disconnecting', () => this.disconnecting(socket, channelIdsOf(socket.rooms)));
+    socket.once('disconnecting', () => this.disconnecting(socket));
   }
 
   /** Resolves once the socket's rooms are reconciled; commands run after it. */
@@ -125,7 +124,7 @@ export class SocketSessions implements OnModuleInit, OnApplicationBootstrap, OnA
    */
   private settle(socket: GatewaySocket, channelIds: string[]): Promise<void> {
     const { user } = socket.data;
-    const presence = this.presence.connected(user, socket.id, channelIds);
+    const presence = this.presence.connected(user, socket.id);
     const rooms = this.channels.memberChannelIds(user.id).then((current) => {
       if (!socket.connected) return;
       const now = new Set(current);
@@ -139,7 +138,7 @@ export class SocketSessions implements OnModuleInit, OnApplicationBootstrap, OnA
     );
   }
 
-  private disconnecting(socket: GatewaySocket, channelIds: string[]): void {
+  private disconnecting(socket: GatewaySocket): void {
     const { user } = socket.data;
     this.expiries.remove(socket, user.exp);
     const draining = this.lifecycle.draining;
@@ -147,9 +146,7 @@ export class SocketSessions implements OnModuleInit, OnApplicationBootstrap, OnA
     const cleanup = this.ready(socket)
       .then(() =>
         Promise.all([
-          draining
-            ? this.presence.drained(user.id, socket.id)
-            : this.presence.disconnected(user, socket.id, channelIds),
+          draining ? this.presence.drained(user.id, socket.id) : this.presence.disconnected(user, socket.id),
           this.typing.socketGone(socket.id),
         ]),
       )
@@ -172,11 +169,7 @@ export class SocketSessions implements OnModuleInit, OnApplicationBootstrap, OnA
     const sockets = this.hub.localSockets().filter((s) => s.data.user);
     const userIds = [...new Set(sockets.map((s) => s.data.user.id))];
     if (userIds.length === 0) return;
-    const rows: { id: string }[] = await this.db.query(
-      'SELECT id FROM users WHERE id = ANY($1::uuid[]) AND banned_at IS NULL',
-      [userIds],
-    );
-    const allowed = new Set(rows.map((r) => r.id));
+    const allowed = await this.users.activeIds(userIds);
     for (const socket of sockets) {
       if (!allowed.has(socket.data.user.id)) this.end(socket, RealtimeErrors.sessionRevoked().message);
     }

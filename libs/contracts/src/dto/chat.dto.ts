@@ -16,6 +16,7 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
+import { LowerCaseId } from './ids';
 import { LIMITS } from '../limits';
 
 const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
@@ -55,6 +56,7 @@ export class UpdateChannelDto {
 
 export class UserIdDto {
   @ApiProperty({ format: 'uuid' })
+  @LowerCaseId()
   @IsUUID()
   userId: string;
 }
@@ -83,24 +85,28 @@ export class SendMessageDto extends MessageBodyDto {
   @IsArray()
   @ArrayMaxSize(LIMITS.attachmentsMax)
   @ArrayUnique()
+  @LowerCaseId()
   @IsUUID('all', { each: true })
   attachmentIds?: string[];
 }
 
 /** `message:send` payload. */
 export class SendMessageCommand extends SendMessageDto {
+  @LowerCaseId()
   @IsUUID()
   channelId: string;
 }
 
 /** `message:edit` payload. */
 export class EditMessageCommand extends MessageBodyDto {
+  @LowerCaseId()
   @IsUUID()
   messageId: string;
 }
 
 /** `message:delete` payload. */
 export class DeleteMessageCommand {
+  @LowerCaseId()
   @IsUUID()
   messageId: string;
 }
@@ -118,12 +124,14 @@ export class ReadMarkerDto {
 
 /** `channel:read` payload. */
 export class ReadChannelCommand extends ReadMarkerDto {
+  @LowerCaseId()
   @IsUUID()
   channelId: string;
 }
 
 /** `channel:sync` payload. */
 export class SyncChannelCommand {
+  @LowerCaseId()
   @IsUUID()
   channelId: string;
 
@@ -141,11 +149,21 @@ export class SyncChannelCommand {
 
 /** `typing` payload. */
 export class TypingCommand {
+  @LowerCaseId()
   @IsUUID()
   channelId: string;
 
   @IsBoolean()
   typing: boolean;
+}
+
+/** `presence:subscribe` payload: the users this socket shows (duplicates are harmless). */
+export class PresenceSubscribeCommand {
+  @IsArray()
+  @ArrayMaxSize(LIMITS.presenceSubscriptionsMax)
+  @LowerCaseId()
+  @IsUUID('all', { each: true })
+  userIds: string[];
 }
 
 export class HistoryQueryDto {
@@ -199,6 +217,7 @@ export class MessageSearchQueryDto {
 
   @ApiPropertyOptional({ format: 'uuid' })
   @IsOptional()
+  @LowerCaseId()
   @IsUUID()
   channelId?: string;
 }
