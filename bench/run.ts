@@ -19,8 +19,10 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import Redis from 'ioredis';
 import { Client } from 'pg';
+import { measureFootprint } from './footprint';
 import { GeneratorPool } from './lib/generators';
 import { pgrep, raiseOpenFileLimit } from './lib/proc';
 import { postgresGroup, redisGroup } from './lib/monitor';
@@ -112,14 +114,61 @@ const QUICK: Config = {
 const SYSTEMS = ['baseline-1', 'baseline-2', 'project-1', 'project-2'] as const;
 type SystemName = (typeof SYSTEMS)[number];
 
-const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(`--${name}`);
-const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
-
 const SCENARIOS = ['memory', 'fanout', 'hot'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
-const chosenScenarios = option('scenarios')?.split(',');
-const wanted = (name: ScenarioName) => !chosenScenarios || chosenScenarios.includes(name);
+
+/** The command line (see the header comment), parsed once; a misspelt option stops the run. */
+interface Options {
+  cfg: Config;
+  systems: SystemName[];
+  scenarios: ScenarioName[] | null;
+  history: boolean;
+  profile: boolean;
+  keepDb: boolean;
+  heapSnapshots: boolean;
+  budgetMs: number;
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      scenarios: { type: 'string' },
+      'no-history': { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
+      'keep-db': { type: 'boolean', default: false },
+      budget: { type: 'string' },
+      'heap-snapshots': { type: 'boolean', default: false },
+    },
+  });
+  const cfg = values.quick ? QUICK : DEFAULT;
+  const list = <T extends string>(raw: string | undefined, known: readonly T[], what: string): T[] | null => {
+    if (raw === undefined) return null;
+    const names = raw.split(',').filter(Boolean);
+    const unknown = names.filter((n) => !(known as readonly string[]).includes(n));
+    if (unknown.length) throw new Error(`unknown ${what} ${unknown.join(', ')}; known: ${known.join(', ')}`);
+    return names as T[];
+  };
+  const only = list(values.only, SYSTEMS, 'systems');
+  const budgetSeconds = Number(values.budget ?? 0);
+  if (!Number.isFinite(budgetSeconds) || budgetSeconds < 0) throw new Error(`--budget: ${values.budget}`);
+  return {
+    cfg,
+    systems: SYSTEMS.filter((s) => !only || only.includes(s)),
+    scenarios: list(values.scenarios, SCENARIOS, 'scenarios'),
+    history: !values['no-history'],
+    profile: values.profile,
+    keepDb: values['keep-db'],
+    heapSnapshots: values['heap-snapshots'],
+    budgetMs: budgetSeconds * 1000 || cfg.budgetMs,
+  };
+}
+
+const opts = parseOptions(process.argv.slice(2));
+const wanted = (name: ScenarioName) => !opts.scenarios || opts.scenarios.includes(name);
 
 const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
@@ -161,24 +210,19 @@ function withDatabase(url: string, db: string): string {
   return u.toString();
 }
 
-async function main(result: RunResult): Promise<void> {
-  const cfg = flag('quick') ? QUICK : DEFAULT;
-  result.parameters = cfg;
-  const only = option('only')?.split(',') as SystemName[] | undefined;
-  const systems = SYSTEMS.filter((s) => !only || only.includes(s));
-  const withHistory = !flag('no-history');
-  const unknown = chosenScenarios?.filter((n) => !(SCENARIOS as readonly string[]).includes(n)) ?? [];
-  if (unknown.length)
-    throw new Error(`unknown scenarios ${unknown.join(', ')}; known: ${SCENARIOS.join(', ')}`);
+/** Where the run's Postgres and Redis are (loopback only), from the environment. */
+function benchEnvironment() {
   const pgAdminUrl = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
   const dbName = process.env.BENCH_DB ?? 'chat_bench';
   for (const u of [pgAdminUrl, redisUrl]) assertLoopback(u.replace(/^(postgres|redis)/, 'http'));
   if (!/^[a-z_][a-z0-9_]*$/.test(dbName)) throw new Error(`BENCH_DB must be a plain identifier: ${dbName}`);
+  return { pgAdminUrl, redisUrl, dbName };
+}
 
-  // Each server holds up to every client (plus pools); a generator holds its share.
-  const maxClients = Math.max(cfg.roomClients, cfg.fanoutClients);
-  const needFds = maxClients + 1024;
+/** Each server holds up to every client (plus pools); a generator holds its share. */
+function ensureFileLimit(cfg: Config): void {
+  const needFds = Math.max(cfg.roomClients, cfg.fanoutClients) + 1024;
   const fds = raiseOpenFileLimit(needFds);
   if (fds.raised) log(`raised the open-file limit to ${fds.soft}`);
   if (fds.soft < needFds) {
@@ -187,8 +231,10 @@ async function main(result: RunResult): Promise<void> {
         `(hard limit ${fds.hard}). Raise it for the shell, e.g. \`ulimit -n ${Math.max(needFds, 65536)}\`, and run again.`,
     );
   }
+}
 
-  const stamp = result.startedAt.replace(/[:.]/g, '-');
+/** The run's temp dir, the probe every server loads, and where profiles and heap snapshots go. */
+function prepareRunFiles(result: RunResult, stamp: string) {
   const tmp = mkdtempSync(join(tmpdir(), 'chat-bench-'));
   cleanups.push({
     name: 'temp dir',
@@ -196,27 +242,29 @@ async function main(result: RunResult): Promise<void> {
   });
   const probeDir = join(tmp, 'probe');
   mkdirSync(probeDir);
-  const probeJs = join(__dirname, 'probe.js');
-  const nodeOptions = `--require ${probeJs}`;
-  if (flag('heap-snapshots')) {
+  const nodeOptions = `--require ${join(__dirname, 'probe.js')}`;
+  if (opts.heapSnapshots) {
     heapSnapshotDir = join(ROOT, 'bench', 'results', `heap-${stamp}`);
     result.heapSnapshotDir = heapSnapshotDir;
   }
-  if (flag('profile')) {
+  if (opts.profile) {
     // Read by bench/probe.ts in every server process (children inherit the environment).
     const profDir = join(ROOT, 'bench', 'results', `prof-${stamp}`);
     mkdirSync(profDir, { recursive: true });
     process.env.BENCH_CPU_PROF_DIR = profDir;
     result.profileDir = profDir;
   }
+  return { tmp, probeDir, nodeOptions };
+}
 
-  // Database: dropped and recreated per run.
+/** The run's database, dropped and recreated (and dropped at the end unless --keep-db). */
+async function prepareDatabase(pgAdminUrl: string, dbName: string) {
   const admin = new Client({ connectionString: pgAdminUrl });
   await admin.connect();
   cleanups.push({ name: 'pg admin', run: () => admin.end() });
   await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
   await admin.query(`CREATE DATABASE ${dbName}`);
-  if (!flag('keep-db'))
+  if (!opts.keepDb)
     cleanups.unshift({
       name: 'drop database',
       run: async () => {
@@ -225,21 +273,23 @@ async function main(result: RunResult): Promise<void> {
         await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).finally(() => c.end());
       },
     });
-  const databaseUrl = withDatabase(pgAdminUrl, dbName);
   const serverVersion = (await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]
     .server_version;
+  return { admin, databaseUrl: withDatabase(pgAdminUrl, dbName), serverVersion };
+}
 
+/** The run's Redis connection; the run's keys (all under `prefix`) are removed at the end. */
+async function prepareRedis(redisUrl: string, prefix: string): Promise<Redis> {
   const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 });
   redis.on('error', (err: Error) => log(`redis: ${err.message}`));
   await redis.connect();
-  const redisPrefix = `bench-${stamp}`;
   cleanups.unshift({
     name: 'redis keys',
     run: async () => {
       // Bounded: at most 200 scan rounds.
       let cursor = '0';
       for (let i = 0; i < 200; i++) {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${redisPrefix}*`, 'COUNT', 1000);
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
         if (keys.length) await redis.unlink(...keys);
         cursor = next;
         if (cursor === '0') break;
@@ -247,22 +297,60 @@ async function main(result: RunResult): Promise<void> {
       redis.disconnect();
     },
   });
-  const redisInfo = await redis.info('server');
-  result.packages = {
-    'socket.io': packageVersion('socket.io'),
-    'socket.io-client': packageVersion('socket.io-client'),
-    '@socket.io/redis-adapter': packageVersion('@socket.io/redis-adapter'),
-    ioredis: packageVersion('ioredis'),
-    pg: packageVersion('pg'),
-    '@nestjs/core': packageVersion('@nestjs/core'),
-    postgres: serverVersion,
+  return redis;
+}
+
+function packageVersions(postgres: string, redisInfo: string): Record<string, string | null> {
+  const names = [
+    'socket.io',
+    'socket.io-client',
+    '@socket.io/redis-adapter',
+    'ioredis',
+    'pg',
+    '@nestjs/core',
+  ];
+  return {
+    ...Object.fromEntries(names.map((n) => [n, packageVersion(n)])),
+    postgres,
     redis: /redis_version:(\S+)/.exec(redisInfo)?.[1] ?? null,
   };
+}
+
+/** What every system of the run shares: generators, Postgres, Redis, and how to start the project. */
+interface RunShared {
+  ctx: Ctx;
+  admin: Client;
+  databaseUrl: string;
+  redisUrl: string;
+  redisPrefix: string;
+  probeDir: string;
+  nodeOptions: string;
+  dataDir: string;
+  size: { fanout: number; rooms: number; roomSize: number; hot: number };
+  /** The project stack lives through project-1 and project-2 (its second gateway joins it). */
+  stack: ProcessStack | null;
+  projectPop: Population | null;
+}
+
+async function main(result: RunResult): Promise<void> {
+  const { cfg } = opts;
+  result.parameters = cfg;
+  // `npm start`'s idle footprint, first, on a machine nothing else loads yet.
+  (result as RunResult & { footprint?: unknown }).footprint = await measureFootprint(ROOT).catch(
+    (err: Error) => ({ error: err.message }),
+  );
+  const { pgAdminUrl, redisUrl, dbName } = benchEnvironment();
+  ensureFileLimit(cfg);
+  const stamp = result.startedAt.replace(/[:.]/g, '-');
+  const files = prepareRunFiles(result, stamp);
+  const { admin, databaseUrl, serverVersion } = await prepareDatabase(pgAdminUrl, dbName);
+  const redisPrefix = `bench-${stamp}`;
+  const redis = await prepareRedis(redisUrl, redisPrefix);
+  result.packages = packageVersions(serverVersion, await redis.info('server'));
 
   const pool = await GeneratorPool.start(cfg.generators);
   for (const pid of pool.pids()) trackedPids.add(pid);
   cleanups.push({ name: 'generators', run: () => pool.stop() });
-
   const monitorDb = new Client({ connectionString: databaseUrl });
   await monitorDb.connect();
   cleanups.push({ name: 'pg monitor', run: () => monitorDb.end() });
@@ -270,7 +358,7 @@ async function main(result: RunResult): Promise<void> {
     cfg,
     pool,
     redis,
-    probeDir,
+    probeDir: files.probeDir,
     db: monitorDb,
     log,
     sharedGroups: [
@@ -285,127 +373,155 @@ async function main(result: RunResult): Promise<void> {
     generators: pool.pids(),
     orchestrator: process.pid,
   };
-
-  const size = {
-    fanout: wanted('fanout') ? cfg.fanoutClients : 0,
-    rooms: wanted('memory') ? cfg.roomClients : 0,
-    roomSize: cfg.roomSize,
-    hot: wanted('hot') ? cfg.hotSenders : 0,
-  };
-  let projectPop: Population | null = null;
-  const dataDir = join(tmp, 'stack');
   if (
-    systems.some((s) => s.startsWith('project')) &&
+    opts.systems.some((s) => s.startsWith('project')) &&
     !existsSync(join(ROOT, 'dist', 'apps', 'gateway', 'src', 'main.js'))
   )
     throw new Error('the project is not built: run `npm run build:server` first (npm run bench does)');
 
-  let stack: ProcessStack | null = null;
-  for (const name of systems) {
+  const shared: RunShared = {
+    ctx,
+    admin,
+    databaseUrl,
+    redisUrl,
+    redisPrefix,
+    probeDir: files.probeDir,
+    nodeOptions: files.nodeOptions,
+    dataDir: join(files.tmp, 'stack'),
+    size: {
+      fanout: wanted('fanout') ? cfg.fanoutClients : 0,
+      rooms: wanted('memory') ? cfg.roomClients : 0,
+      roomSize: cfg.roomSize,
+      hot: wanted('hot') ? cfg.hotSenders : 0,
+    },
+    stack: null,
+    projectPop: null,
+  };
+  for (const name of opts.systems) {
     if (stopRequested()) return;
-    const [kind, n] = name.split('-') as ['project' | 'baseline', string];
-    const processes = Number(n);
-    log(`${name}: starting`);
-    let sys: System | null = null;
-    try {
-      if (kind === 'baseline') {
-        sys = await startBaseline({
-          processes,
-          redisUrl,
-          redisPrefix: `${redisPrefix}-${name}`,
-          nodeOptions,
-          probeDir,
-        });
-        const running = sys;
-        cleanups.push({ name, run: () => running.stop() });
-      } else {
-        if (!stack) {
-          const started = await startProject({
-            gateways: processes,
-            databaseUrl,
-            redisUrl,
-            redisPrefix: `${redisPrefix}-project`,
-            dataDir,
-            distDir: join(ROOT, 'dist'),
-            nodeOptions,
-            probeDir,
-            log: (l) => log(`  ${l}`),
-          });
-          stack = started;
-          cleanups.push({ name: 'project stack', run: () => started.stop() });
-        }
-        while (stack.gateways.length < processes) await stack.addGateway();
-        result.serviceLogs = watchLogs(stack);
-        sys = projectSystem(stack);
-      }
-      const running = sys;
-      for (const s of running.servers) trackedPids.add(s.pid);
-      for (const p of running.otherPids) trackedPids.add(p);
-      for (const u of running.urls) assertLoopback(u);
+    await runSystem(result, shared, name);
+  }
+}
 
-      let population: Population;
-      const sr: SystemResult = {
-        name,
-        kind,
-        processes,
-        pids: { servers: running.servers.map((s) => s.pid), other: running.otherPids },
-      };
-      result.systems[name] = sr;
-      if (kind === 'project') {
-        if (!projectPop) {
-          const t0 = performance.now();
-          log(`registering ${size.fanout + size.rooms + size.hot + 1} users through POST /auth/register`);
-          const seed = async (reader: { id: string }, channelId: string) => {
-            if (!withHistory) return;
-            log(`seeding ${cfg.seedMessages.toLocaleString('en')} messages (alongside the registrations)`);
-            const s = await seedHistory(databaseUrl, channelId, reader.id, cfg.seedMessages);
-            result.seed = { messages: cfg.seedMessages, ...s };
-            log(`seeded in ${s.seconds.toFixed(1)} s (index ${s.indexSeconds.toFixed(1)} s)`);
-          };
-          projectPop = await projectPopulation(
-            stack!.auth.url,
-            running.urls[0],
-            size,
-            `b${Date.now().toString(36).slice(-5)}`,
-            log,
-            seed,
-          );
-          // The set-up's writes (the seed, thousands of registrations) would otherwise be flushed by a
-          // checkpoint during the measured scenarios, where its fsyncs hold up commits for up to
-          // ≈ 40 ms (measured with pgbench during a CHECKPOINT on this machine): set-up, not load.
-          await admin
-            .query('CHECKPOINT')
-            .catch((err: Error) =>
-              log(`no CHECKPOINT after the set-up (${err.message}): expect noisier tails`),
-            );
-          result.setup = {
-            users: size.fanout + size.rooms + size.hot + 1,
-            seconds: (performance.now() - t0) / 1000,
-          };
-          log(`set-up done in ${result.setup.seconds.toFixed(1)} s`);
-        }
-        population = projectPop;
-      } else population = baselinePopulation(size);
-
-      await runScenarios(ctx, running, population, sr);
-      if (kind === 'project' && withHistory && result.seed && !result.history && population.reader) {
-        result.history = await historyScenario(ctx, running, population, databaseUrl);
-      }
-    } catch (err) {
-      log(`${name} failed: ${(err as Error).stack ?? String(err)}`);
-      const sr = (result.systems[name] ??= { name, kind, processes, pids: { servers: [], other: [] } });
-      sr.error = (err as Error).message;
-      if (!stopRequested()) await disconnectAll(ctx).catch(() => undefined);
-    } finally {
-      // The project stack stays up for project-2 (and is stopped by the clean-up at the end).
-      if (sys && kind === 'baseline') {
-        log(`${name}: stopping`);
-        const idx = cleanups.findIndex((c) => c.name === name);
-        if (idx >= 0) cleanups.splice(idx, 1);
-        await sys.stop().catch((err: unknown) => log(`${name} stop: ${(err as Error).message}`));
-      }
+/** Starts one system (or adds a gateway to the project's), runs the scenarios on it, records the result. */
+async function runSystem(result: RunResult, shared: RunShared, name: SystemName): Promise<void> {
+  const { ctx } = shared;
+  const [kind, n] = name.split('-') as ['project' | 'baseline', string];
+  const processes = Number(n);
+  log(`${name}: starting`);
+  let sys: System | null = null;
+  try {
+    sys =
+      kind === 'baseline'
+        ? await startBaselineSystem(shared, name, processes)
+        : await projectWith(shared, processes);
+    if (kind === 'project') result.serviceLogs = watchLogs(shared.stack!);
+    const running = sys;
+    for (const s of running.servers) trackedPids.add(s.pid);
+    for (const p of running.otherPids) trackedPids.add(p);
+    for (const u of running.urls) assertLoopback(u);
+    const sr: SystemResult = {
+      name,
+      kind,
+      processes,
+      pids: { servers: running.servers.map((s) => s.pid), other: running.otherPids },
+    };
+    result.systems[name] = sr;
+    const population =
+      kind === 'project'
+        ? await projectPopulationOnce(result, shared, running)
+        : baselinePopulation(shared.size);
+    await runScenarios(ctx, running, population, sr);
+    if (kind === 'project' && opts.history && result.seed && !result.history && population.reader) {
+      result.history = await historyScenario(ctx, running, population, shared.databaseUrl);
+    }
+  } catch (err) {
+    log(`${name} failed: ${(err as Error).stack ?? String(err)}`);
+    const sr = (result.systems[name] ??= { name, kind, processes, pids: { servers: [], other: [] } });
+    sr.error = (err as Error).message;
+    if (!stopRequested()) await disconnectAll(ctx).catch(() => undefined);
+  } finally {
+    // The project stack stays up for project-2 (and is stopped by the clean-up at the end).
+    if (sys && kind === 'baseline') {
+      log(`${name}: stopping`);
+      const idx = cleanups.findIndex((c) => c.name === name);
+      if (idx >= 0) cleanups.splice(idx, 1);
+      await sys.stop().catch((err: unknown) => log(`${name} stop: ${(err as Error).message}`));
     }
   }
+}
+
+async function startBaselineSystem(shared: RunShared, name: SystemName, processes: number): Promise<System> {
+  const sys = await startBaseline({
+    processes,
+    redisUrl: shared.redisUrl,
+    redisPrefix: `${shared.redisPrefix}-${name}`,
+    nodeOptions: shared.nodeOptions,
+    probeDir: shared.probeDir,
+  });
+  cleanups.push({ name, run: () => sys.stop() });
+  return sys;
+}
+
+/** The project stack with `gateways` gateways: started once, then scaled out (as in production). */
+async function projectWith(shared: RunShared, gateways: number): Promise<System> {
+  if (!shared.stack) {
+    const started = await startProject({
+      gateways,
+      databaseUrl: shared.databaseUrl,
+      redisUrl: shared.redisUrl,
+      redisPrefix: `${shared.redisPrefix}-project`,
+      dataDir: shared.dataDir,
+      distDir: join(ROOT, 'dist'),
+      nodeOptions: shared.nodeOptions,
+      probeDir: shared.probeDir,
+      log: (l) => log(`  ${l}`),
+    });
+    shared.stack = started;
+    cleanups.push({ name: 'project stack', run: () => started.stop() });
+  }
+  while (shared.stack.gateways.length < gateways) await shared.stack.addGateway();
+  return projectSystem(shared.stack);
+}
+
+/** The project's users and channels, registered once through the API (and the history seeded). */
+async function projectPopulationOnce(
+  result: RunResult,
+  shared: RunShared,
+  running: System,
+): Promise<Population> {
+  if (shared.projectPop) return shared.projectPop;
+  const { cfg } = opts;
+  const { size, databaseUrl } = shared;
+  const t0 = performance.now();
+  log(`registering ${size.fanout + size.rooms + size.hot + 1} users through POST /auth/register`);
+  const seed = async (reader: { id: string }, channelId: string) => {
+    if (!opts.history) return;
+    log(`seeding ${cfg.seedMessages.toLocaleString('en')} messages (alongside the registrations)`);
+    const s = await seedHistory(databaseUrl, channelId, reader.id, cfg.seedMessages);
+    result.seed = { messages: cfg.seedMessages, ...s };
+    log(`seeded in ${s.seconds.toFixed(1)} s (index ${s.indexSeconds.toFixed(1)} s)`);
+  };
+  shared.projectPop = await projectPopulation(
+    shared.stack!.auth.url,
+    running.urls[0],
+    size,
+    `b${Date.now().toString(36).slice(-5)}`,
+    log,
+    seed,
+  );
+  // The set-up's writes (the seed, thousands of registrations) would otherwise be flushed by a
+  // checkpoint during the measured scenarios, where its fsyncs hold up commits for up to
+  // ≈ 40 ms (measured with pgbench during a CHECKPOINT on this machine): set-up, not load.
+  await shared.admin
+    .query('CHECKPOINT')
+    .catch((err: Error) => log(`no CHECKPOINT after the set-up (${err.message}): expect noisier tails`));
+  result.setup = {
+    users: size.fanout + size.rooms + size.hot + 1,
+    seconds: (performance.now() - t0) / 1000,
+  };
+  log(`set-up done in ${result.setup.seconds.toFixed(1)} s`);
+  return shared.projectPop;
 }
 
 async function runScenarios(ctx: Ctx, sys: System, pop: Population, sr: SystemResult): Promise<void> {
@@ -702,8 +818,7 @@ async function entry(): Promise<void> {
     parameters: null,
     systems: {},
   };
-  const budgetMs =
-    Number(option('budget') ?? 0) * 1000 || (flag('quick') ? QUICK.budgetMs : DEFAULT.budgetMs);
+  const { budgetMs } = opts;
   let interrupted: string | null = null;
   const finish = async (code: number) => {
     result.finishedAt = new Date().toISOString();
