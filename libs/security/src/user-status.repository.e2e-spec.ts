@@ -12,15 +12,15 @@ describe('UserStatusRepository (real Postgres)', () => {
   });
   afterAll(() => db.close());
 
-  it("reads a user's name, roles and ban; null for no such user", async () => {
+  it('reads the name, roles and ban of every user asked for in one batch; leaves out unknown ids', async () => {
     const username = `us_${randomBytes(5).toString('hex')}`;
     const [ok, banned] = [await db.user({ username }), await db.user({ banned: true })];
-    expect(await repo.statusOf(ok)).toEqual({ username, roles: ['member'], banned: false });
-    expect(await repo.statusOf(banned)).toEqual({
-      username: expect.any(String),
-      roles: ['member'],
-      banned: true,
-    });
-    expect(await repo.statusOf('00000000-0000-4000-8000-000000000000')).toBeNull();
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    const found = await repo.statusOfMany([ok, banned, unknown, ok]);
+    expect(found.get(ok)).toEqual({ username, roles: ['member'], banned: false });
+    expect(found.get(banned)).toEqual({ username: expect.any(String), roles: ['member'], banned: true });
+    expect(found.has(unknown)).toBe(false);
+    expect(found.size).toBe(2);
+    expect((await repo.statusOfMany([])).size).toBe(0);
   });
 });

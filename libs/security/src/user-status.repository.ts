@@ -13,12 +13,12 @@ export interface UserStatus {
 export class UserStatusRepository {
   constructor(private readonly sql: Sql) {}
 
-  /** The user's current status, or null when no such user exists. */
-  async statusOf(userId: string): Promise<UserStatus | null> {
-    const row = await this.sql.one<{ username: string; roles: Role[]; banned: boolean }>(
-      'SELECT username, roles, banned_at IS NOT NULL AS banned FROM users WHERE id = $1',
-      [userId],
+  /** The current status of each of `userIds` that exists (one statement for a batch of handshakes). */
+  async statusOfMany(userIds: readonly string[]): Promise<Map<string, UserStatus>> {
+    const rows = await this.sql.rows<UserStatus & { id: string }>(
+      'SELECT id, username, roles, banned_at IS NOT NULL AS banned FROM users WHERE id = ANY($1::uuid[])',
+      [userIds],
     );
-    return row ?? null;
+    return new Map(rows.map(({ id, ...status }) => [id, status]));
   }
 }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import DataLoader from 'dataloader';
 import { EVENT_BUS, type EventBus } from '@chat/platform';
 import { UserStatusRepository, type UserStatus } from './user-status.repository';
 
@@ -6,19 +7,32 @@ export type { UserStatus } from './user-status.repository';
 
 /** How long a status is trusted without an event; bounds how late a missed event can be noticed. */
 const TTL_MS = 3000;
+/** Users looked up in one statement at most; a reconnect wave is many such batches. */
+const BATCH_MAX = 500;
 
 /**
  * Live ban and role state of users, so a ban or role change applies to tokens already issued.
- * Cached briefly and dropped at once on the auth service's events.
+ * Cached briefly and dropped at once on the auth service's events. Misses of the same tick share one
+ * statement, so a thousand clients reconnecting after a deploy cost a few queries, not a thousand.
  */
 @Injectable()
 export class UserStatusService implements OnModuleInit {
   private readonly cache = new Map<string, { at: number; status: UserStatus | null }>();
+  private readonly loader: DataLoader<string, UserStatus | null>;
 
   constructor(
     private readonly users: UserStatusRepository,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
-  ) {}
+  ) {
+    // No cache of its own: the TTL cache above decides what is fresh.
+    this.loader = new DataLoader(
+      async (ids) => {
+        const found = await this.users.statusOfMany(ids);
+        return ids.map((id) => found.get(id) ?? null);
+      },
+      { cache: false, maxBatchSize: BATCH_MAX },
+    );
+  }
 
   onModuleInit(): void {
     const forget = ({ userId }: { userId: string }) => void this.cache.delete(userId);
@@ -31,7 +45,7 @@ export class UserStatusService implements OnModuleInit {
   async get(userId: string): Promise<UserStatus | null> {
     const hit = this.cache.get(userId);
     if (hit && Date.now() - hit.at < TTL_MS) return hit.status;
-    const status = await this.users.statusOf(userId);
+    const status = await this.loader.load(userId);
     if (this.cache.size > 50_000) this.cache.clear();
     this.cache.set(userId, { at: Date.now(), status });
     return status;

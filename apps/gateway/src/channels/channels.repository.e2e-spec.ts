@@ -67,6 +67,11 @@ describe('ChannelsRepository (real Postgres)', () => {
     ]);
     expect((await repo.listForMember(bob)).map((c) => c.id)).toContain(id);
     expect(await repo.memberChannelIds(bob)).toContain(id);
+    const nobody = '00000000-0000-4000-8000-000000000000';
+    const many = await repo.memberChannelIdsOfMany([ann, bob, nobody]);
+    expect(many.get(ann)).toContain(id);
+    expect(many.get(bob)).toContain(id);
+    expect(many.has(nobody)).toBe(false);
     expect(await repo.removeMember(id, bob)).toEqual(expect.any(String));
     expect(await repo.removeMember(id, bob)).toBeNull();
     expect(await repo.member(id, bob)).toBeUndefined();

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import DataLoader from 'dataloader';
 import type { Channel, Member } from '@chat/contracts';
 import type { CreateChannelDto, UpdateChannelDto } from '@chat/contracts/dto';
 import { escapeLike } from '@chat/database';
@@ -12,6 +13,8 @@ import { ChannelErrors } from './channels.errors';
 import { ChannelsRepository } from './channels.repository';
 
 const BROWSE_LIMIT = 200;
+/** Users whose channels one statement reads at most, when many sockets connect at once. */
+const ROOMS_BATCH_MAX = 500;
 
 /**
  * Channels, memberships and read markers. Every change is committed first, then pushed: room
@@ -19,6 +22,15 @@ const BROWSE_LIMIT = 200;
  */
 @Injectable()
 export class ChannelsService {
+  /** Handshakes of the same tick read their users' channels in one statement. */
+  private readonly roomsOf = new DataLoader<string, string[]>(
+    async (userIds) => {
+      const found = await this.channels.memberChannelIdsOfMany(userIds);
+      return userIds.map((id) => found.get(id) ?? []);
+    },
+    { cache: false, maxBatchSize: ROOMS_BATCH_MAX },
+  );
+
   constructor(
     private readonly channels: ChannelsRepository,
     private readonly access: ChannelAccess,
@@ -37,7 +49,7 @@ export class ChannelsService {
 
   /** Ids of the user's channels: the rooms a new socket joins. */
   memberChannelIds(userId: string): Promise<string[]> {
-    return this.channels.memberChannelIds(userId);
+    return this.roomsOf.load(userId);
   }
 
   async create(user: Principal, dto: CreateChannelDto): Promise<Channel> {

@@ -5,6 +5,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import DataLoader from 'dataloader';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 import { GatewayRedis } from '../infra/gateway-redis';
 import { presenceRoom, presenceSubscriptionsOf } from '../infra/rooms';
@@ -16,6 +17,8 @@ import { PresenceAnnouncer, type PresenceUser } from './presence-announcer';
 /** A draining replica's sockets keep their presence this long, so users who reconnect elsewhere do not flicker offline. */
 const DRAIN_LEASE_GRACE_MS = 10_000;
 const SWEEP_BATCH = 500;
+/** Leases of sockets connecting in the same tick taken in one Redis call (as renewals are). */
+const ACQUIRE_BATCH = 250;
 
 interface Departure {
   user: PresenceUser;
@@ -37,6 +40,17 @@ export class PresenceService implements OnApplicationBootstrap, OnApplicationShu
   /** Closed sockets in their grace period, by socket id, earliest due first. */
   private readonly departures = new Map<string, Departure>();
   private departureTimer?: NodeJS.Timeout;
+  /** Per lease: whether its user came online (true for one lease of a user per batch). */
+  private readonly acquirer = new DataLoader<Lease, boolean, string>(
+    async (leases) => {
+      const now = Date.now();
+      const came = new Set(
+        await this.store.acquireMany([...leases], now + this.config.presence.leaseMs, now),
+      );
+      return leases.map((l) => came.delete(l.userId));
+    },
+    { cache: false, maxBatchSize: ACQUIRE_BATCH },
+  );
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -63,13 +77,7 @@ export class PresenceService implements OnApplicationBootstrap, OnApplicationShu
 
   /** A socket of `user` connected. */
   async connected(user: PresenceUser, socketId: string): Promise<void> {
-    const now = Date.now();
-    const cameOnline = await this.store.acquire(
-      { userId: user.id, socketId },
-      now + this.config.presence.leaseMs,
-      now,
-    );
-    if (cameOnline) this.announcer.announce(user, true);
+    if (await this.acquirer.load({ userId: user.id, socketId })) this.announcer.announce(user, true);
   }
 
   /**
