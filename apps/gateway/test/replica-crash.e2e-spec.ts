@@ -1,5 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { startAuth, testEnv, uniqueName, type Running } from '../../../test/support/apps';
 import { describeWithRedis } from '../../../test/support/env';
 import {
@@ -13,42 +11,15 @@ import {
   type TestSocket,
   type TestUser,
 } from '../../../test/support/gateway';
+import { spawnGateway, type GatewayProcess } from './fixtures/spawn-gateway';
 
-const ROOT = join(__dirname, '../../..');
 const PRESENCE = { PRESENCE_LEASE_MS: '3000', PRESENCE_SWEEP_MS: '500' };
-
-/** A gateway replica in its own process, killed with SIGKILL: no shutdown hooks, no goodbyes. */
-function spawnGateway(env: NodeJS.ProcessEnv): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(
-    process.execPath,
-    [
-      '-r',
-      'ts-node/register',
-      '-r',
-      'tsconfig-paths/register',
-      'apps/gateway/test/fixtures/gateway-process.ts',
-    ],
-    {
-      cwd: ROOT,
-      env: { ...env, TS_NODE_TRANSPILE_ONLY: 'true', TS_NODE_PROJECT: join(ROOT, 'tsconfig.json') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  return new Promise((resolve, reject) => {
-    let err = '';
-    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout?.on('data', (d: Buffer) => {
-      const port = /listening (\d+)/.exec(d.toString())?.[1];
-      if (port) resolve({ url: `http://127.0.0.1:${port}`, child });
-    });
-    child.once('exit', (code) => reject(new Error(`gateway process exited with ${code}: ${err}`)));
-  });
-}
 
 describeWithRedis('gateway replica crash', () => {
   let auth: Running & { jwksUrl: string };
   let survivor: Running;
-  let doomed: { url: string; child: ChildProcess };
+  /** Killed with SIGKILL: no shutdown hooks, no goodbyes. */
+  let doomed: GatewayProcess;
   let alice: TestUser;
   let bob: TestUser;
   const sockets: TestSocket[] = [];
