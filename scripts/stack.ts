@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startProcessStack } from './lib/process-stack';
+import { stopThenExit } from './lib/stop-deadline';
 
 /**
  * `npm run stack -- --gateways 3`: the docker compose topology as local processes against real
@@ -37,22 +38,15 @@ async function main(): Promise<void> {
   });
   console.log(`\n  Chat (${stack.gateways.length} gateways) is running at ${stack.url}\n`);
   stopOn = (signal) => {
-    console.log(`[stack] ${signal}: stopping…`);
-    // The stack reaps its services by 8.5 s (SIGKILL for any past its own deadline); this is the
-    // last resort should something of the launcher's own hang.
-    const deadline = setTimeout(() => {
-      console.error(`[stack] not stopped ${STOP_DEADLINE_MS} ms after ${signal}: exiting anyway`);
-      for (const svc of [stack.auth, stack.media, ...stack.gateways]) svc.kill('SIGKILL');
-      process.exit(1);
-    }, STOP_DEADLINE_MS);
-    stack.stop().then(
+    // The stack reaps its services by 8.5 s (SIGKILL for any past its own deadline); the deadline here
+    // is the last resort should something of the launcher's own hang.
+    stopThenExit(
+      'stack',
+      signal,
+      STOP_DEADLINE_MS,
+      () => stack.stop(),
       () => {
-        clearTimeout(deadline);
-        process.exit(0);
-      },
-      (err: unknown) => {
-        console.error(err);
-        process.exit(1);
+        for (const svc of [stack.auth, stack.media, ...stack.gateways]) svc.kill('SIGKILL');
       },
     );
   };

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startLocalStack } from './lib/local-stack';
+import { stopThenExit } from './lib/stop-deadline';
 
 /** DATA_DIR (default ./data): the embedded database, stored files and generated keys. */
 const dataDir = resolve(process.env.DATA_DIR || './data');
@@ -31,22 +32,7 @@ async function main(): Promise<void> {
   });
   console.log(`\n  Chat is running at ${stack.url}\n  (data in ${dataDir}; Ctrl+C stops it)\n`);
   stopOn = (signal) => {
-    console.log(`[local] ${signal}: stopping…`);
-    const deadline = setTimeout(() => {
-      console.error(`[local] not stopped ${STOP_DEADLINE_MS} ms after ${signal}: exiting anyway`);
-      stopEmbeddedDatabase();
-      process.exit(1);
-    }, STOP_DEADLINE_MS);
-    stack.stop().then(
-      () => {
-        clearTimeout(deadline);
-        process.exit(0);
-      },
-      (err: unknown) => {
-        console.error(err);
-        process.exit(1);
-      },
-    );
+    stopThenExit('local', signal, STOP_DEADLINE_MS, () => stack.stop(), stopEmbeddedDatabase);
   };
 }
 
