@@ -10,10 +10,10 @@ import type { Request } from 'express';
 import type { Strategy } from 'passport-jwt';
 import { Inject } from '@nestjs/common';
 import type { Role } from '@chat/contracts';
-import { AppError } from '@chat/platform';
 import { authenticateRequest } from './jwt.strategy';
 import { hasRole, type Principal } from './principal';
 import { JWT_STRATEGY } from './tokens';
+import { SecurityErrors } from './security.errors';
 
 /** Requires a valid access token (passport-jwt); answers 401 UNAUTHORIZED in the contract's shape. */
 @Injectable()
@@ -24,7 +24,7 @@ export class JwtAuthGuard implements CanActivate {
     const req = ctx.switchToHttp().getRequest<Request & { user?: Principal }>();
     // Bad tokens resolve to undefined; only real failures (the database is down) reject.
     const user = await authenticateRequest(this.strategy, req);
-    if (!user) throw new AppError('UNAUTHORIZED', 'Invalid or expired access token');
+    if (!user) throw SecurityErrors.invalidToken();
     req.user = user;
     return true;
   }
@@ -46,8 +46,8 @@ export class RolesGuard implements CanActivate {
     ]);
     if (!roles || roles.length === 0) return true;
     const user = ctx.switchToHttp().getRequest<{ user?: Principal }>().user;
-    if (!user) throw new AppError('UNAUTHORIZED', 'Invalid or expired access token');
-    if (!hasRole(user, ...roles)) throw new AppError('FORBIDDEN', `Requires role ${roles.join(' or ')}`);
+    if (!user) throw SecurityErrors.invalidToken();
+    if (!hasRole(user, ...roles)) throw SecurityErrors.roleRequired(roles);
     return true;
   }
 }
