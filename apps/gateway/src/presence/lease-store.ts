@@ -13,9 +13,10 @@ export interface Lease {
  * Each transition (first live lease, last live lease gone) is reported by exactly one caller.
  */
 export interface LeaseStore {
-  /** Takes or renews a lease until `expiresAt`; true when the user had no live lease before. */
-  acquire(lease: Lease, expiresAt: number, now: number): Promise<boolean>;
-  /** `acquire` for many leases at once; the users who had no live lease before. */
+  /**
+   * Takes or renews leases until `expiresAt` (connects, batched per tick, and renewals); the users
+   * who had no live lease before, once each.
+   */
   acquireMany(leases: Lease[], expiresAt: number, now: number): Promise<string[]>;
   /** Drops a lease; true when that left the user with no live lease (they went offline). */
   release(lease: Lease, now: number): Promise<boolean>;
@@ -37,18 +38,15 @@ export class MemoryLeaseStore implements LeaseStore {
     return n;
   }
 
-  acquire(lease: Lease, expiresAt: number, now: number): Promise<boolean> {
-    const cameOnline = this.live(lease.userId, now) === 0;
-    const leases = this.users.get(lease.userId) ?? new Map<string, number>();
-    leases.set(lease.socketId, expiresAt);
-    this.users.set(lease.userId, leases);
-    return Promise.resolve(cameOnline);
-  }
-
-  async acquireMany(leases: Lease[], expiresAt: number, now: number): Promise<string[]> {
+  acquireMany(leases: Lease[], expiresAt: number, now: number): Promise<string[]> {
     const came: string[] = [];
-    for (const lease of leases) if (await this.acquire(lease, expiresAt, now)) came.push(lease.userId);
-    return came;
+    for (const { userId, socketId } of leases) {
+      if (this.live(userId, now) === 0) came.push(userId);
+      const held = this.users.get(userId) ?? new Map<string, number>();
+      held.set(socketId, expiresAt);
+      this.users.set(userId, held);
+    }
+    return Promise.resolve(came);
   }
 
   release(lease: Lease, now: number): Promise<boolean> {
@@ -82,16 +80,8 @@ export class MemoryLeaseStore implements LeaseStore {
   }
 }
 
-// KEYS[1] the user's leases (socket id → expiry), KEYS[2] every lease ("user|socket" → expiry).
-const ACQUIRE = new RedisScript(`
-local live = redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[4], '+inf')
-redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2] .. '|' .. ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
-if live == 0 then return 1 end
-return 0`);
-
-// ACQUIRE for many leases in one call: KEYS[1] all leases, KEYS[1 + i] lease i's user key;
+// Takes or renews many leases in one call: KEYS[1] all leases ("user|socket" → expiry), KEYS[1 + i]
+// lease i's user key (socket id → expiry);
 // ARGV[1] expiresAt, ARGV[2] now, ARGV[3] user key TTL, then socketId, userId per lease. Returns the
 // users who had no live lease before (once each, even with several sockets in the call).
 const ACQUIRE_MANY = new RedisScript(`
@@ -145,12 +135,6 @@ export class RedisLeaseStore implements LeaseStore {
 
   private userKey(userId: string): string {
     return `${this.prefix}:gateway:{presence}:user:${userId}`;
-  }
-
-  async acquire(lease: Lease, expiresAt: number, now: number): Promise<boolean> {
-    const keys = [this.userKey(lease.userId), this.allKey];
-    const args = [lease.socketId, lease.userId, expiresAt, now, USER_KEY_TTL_MS];
-    return (await ACQUIRE.run(this.redis, keys, args)) === 1;
   }
 
   async acquireMany(leases: Lease[], expiresAt: number, now: number): Promise<string[]> {
