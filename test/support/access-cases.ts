@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { ChannelKind } from '@chat/contracts';
 import { CHANNEL_ACTIONS, type ChannelAction } from '@chat/domain';
 
@@ -73,4 +74,34 @@ export const ACCESS_CASES: readonly AccessCase[] = CALLER_ROLES.flatMap((role) =
 /** The HTTP status an answer comes back with, for `allowStatus` on success. */
 export function statusOf(answer: Expected, allowStatus: number): number {
   return answer === 'allow' ? allowStatus : answer === 'FORBIDDEN' ? 403 : 404;
+}
+
+/** Runs one SQL statement on the test database (the gateway's or media's test helper). */
+export type RunSql = <T = unknown>(text: string, params?: unknown[]) => Promise<T[]>;
+
+/**
+ * A channel in any state, written straight to the database so that every state, DMs included, is
+ * set up the same way for both services: owned by `ownerId` (a plain member of a DM), with
+ * `memberIds` as members.
+ */
+export async function insertChannel(
+  sql: RunSql,
+  kind: ChannelKind,
+  ownerId: string,
+  memberIds: string[],
+): Promise<string> {
+  const [{ id }] = await sql<{ id: string }>(
+    `INSERT INTO channels (name, kind, created_by, dm_key) VALUES ($1, $2, $3, $4) RETURNING id`,
+    kind === 'dm'
+      ? ['', 'dm', ownerId, [ownerId, ...memberIds].sort().join(':')]
+      : [`acl-${randomBytes(5).toString('hex')}`, kind, ownerId, null],
+  );
+  await sql(`INSERT INTO memberships (channel_id, user_id, role) VALUES ($1, $2, $3)`, [
+    id,
+    ownerId,
+    kind === 'dm' ? 'member' : 'owner',
+  ]);
+  for (const userId of memberIds)
+    await sql(`INSERT INTO memberships (channel_id, user_id) VALUES ($1, $2)`, [id, userId]);
+  return id;
 }

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import type { ChannelKind } from '@chat/contracts';
 import { startAuth, type Running } from '../../../test/support/apps';
 import {
   ACCESS_CASES,
   CALLER_ROLES,
   CHANNEL_STATES,
+  insertChannel,
   statusOf,
   type CallerRole,
   type Membership,
@@ -29,22 +29,8 @@ describe('gateway: the channel access rule', () => {
   const key = (role: CallerRole, kind: ChannelKind, membership: Membership) =>
     `${role}/${kind}/${membership}`;
 
-  async function channel(kind: ChannelKind, ownerId: string, memberIds: string[]): Promise<string> {
-    const [{ id }] = await sql<{ id: string }>(
-      `INSERT INTO channels (name, kind, created_by, dm_key) VALUES ($1, $2, $3, $4) RETURNING id`,
-      kind === 'dm'
-        ? ['', 'dm', ownerId, [ownerId, ...memberIds].sort().join(':')]
-        : [`acl-${randomBytes(5).toString('hex')}`, kind, ownerId, null],
-    );
-    await sql(`INSERT INTO memberships (channel_id, user_id, role) VALUES ($1, $2, $3)`, [
-      id,
-      ownerId,
-      kind === 'dm' ? 'member' : 'owner',
-    ]);
-    for (const userId of memberIds)
-      await sql(`INSERT INTO memberships (channel_id, user_id) VALUES ($1, $2)`, [id, userId]);
-    return id;
-  }
+  const channel = (kind: ChannelKind, ownerId: string, memberIds: string[]) =>
+    insertChannel(sql, kind, ownerId, memberIds);
 
   /** A message of the host's in the channel, as a send would store it. */
   async function hostMessage(channelId: string): Promise<string> {

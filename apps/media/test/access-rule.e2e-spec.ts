@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import type { AuthResult, ChannelKind } from '@chat/contracts';
 import { registerUser, request, startAuth, type Running } from '../../../test/support/apps';
 import {
   ACCESS_CASES,
   CALLER_ROLES,
   CHANNEL_STATES,
+  insertChannel,
   statusOf,
   type CallerRole,
   type Membership,
@@ -29,21 +29,8 @@ describe('media: the channel access rule', () => {
   const key = (role: CallerRole, kind: ChannelKind, membership: Membership) =>
     `${role}/${kind}/${membership}`;
 
-  async function channel(kind: ChannelKind, ownerId: string, memberIds: string[]): Promise<string> {
-    const [{ id }] = await db.query<{ id: string }>(
-      `INSERT INTO channels (name, kind, created_by, dm_key) VALUES ($1, $2, $3, $4) RETURNING id`,
-      kind === 'dm'
-        ? ['', 'dm', ownerId, [ownerId, ...memberIds].sort().join(':')]
-        : [`acl-${randomBytes(5).toString('hex')}`, kind, ownerId, null],
-    );
-    await db.query(`INSERT INTO memberships (channel_id, user_id, role) VALUES ($1, $2, $3)`, [
-      id,
-      ownerId,
-      kind === 'dm' ? 'member' : 'owner',
-    ]);
-    for (const userId of memberIds) await db.addMember(id, userId);
-    return id;
-  }
+  const channel = (kind: ChannelKind, ownerId: string, memberIds: string[]) =>
+    insertChannel((text, params) => db.query(text, params), kind, ownerId, memberIds);
 
   /** A finished upload of the host's in the channel (its object need not exist for these checks). */
   async function hostFile(channelId: string): Promise<string> {
