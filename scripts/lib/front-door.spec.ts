@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -294,6 +294,24 @@ describe('front door: gateways in turn, sticky, around the dead', () => {
       expect(JSON.parse(bad.body)).toMatchObject({ statusCode: 400, code: 'VALIDATION' });
     }
     expect((await call(base, '/')).status).toBe(200);
+    rmSync(webRoot, { recursive: true, force: true });
+  });
+
+  it('refuses an HTTP/0.9 request line with 400 instead of serving the page', async () => {
+    const webRoot = mkdtempSync(join(tmpdir(), 'chat-door-web-'));
+    writeFileSync(join(webRoot, 'index.html'), '<!doctype html>');
+    await start(0, webRoot);
+    const { port } = new URL(base);
+    const answer = await new Promise<string>((done, fail) => {
+      const socket = connect(Number(port), '127.0.0.1');
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString()));
+      socket.on('close', () => done(text));
+      socket.on('error', fail);
+      socket.on('connect', () => socket.write('GET /\r\n\r\n'));
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ code: 'VALIDATION' });
     rmSync(webRoot, { recursive: true, force: true });
   });
 

@@ -384,6 +384,9 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
 
   const server = createServer((req, res) => {
     try {
+      // Node parses an HTTP/0.9 request line ("GET /") and would serve it; nothing of ours speaks
+      // it, and whether it got the page or a closed socket depended on timing.
+      if (req.httpVersionMajor < 1) return answer(req, res, 400, 'VALIDATION', 'HTTP/1.0 or later required');
       forgetForwardedFor(req);
       handle(req, res);
     } catch (err) {
