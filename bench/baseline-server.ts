@@ -64,6 +64,12 @@ io.on('connection', (socket) => {
         createdAt: new Date().toISOString(),
         editedAt: null,
         deleted: false,
+        threadId: null,
+        replyCount: 0,
+        lastReplyAt: null,
+        reactions: [],
+        mentions: { userIds: [], channel: false },
+        pinned: false,
       };
       io.to(`channel:${payload.channelId}`).emit('message:new', message);
       if (typeof ack === 'function') ack({ ok: true, message });

@@ -95,6 +95,12 @@ describe('gateway messages', () => {
           createdAt: expect.any(String),
           editedAt: null,
           deleted: false,
+          threadId: null,
+          replyCount: 0,
+          lastReplyAt: null,
+          reactions: [],
+          mentions: { userIds: [], channel: false },
+          pinned: false,
         },
       });
       for (const tab of [o1, o2, m])

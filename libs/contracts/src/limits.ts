@@ -17,4 +17,10 @@ export const LIMITS = {
   typingExpiresMs: 5000,
   /** Users one socket may follow with `presence:subscribe`. */
   presenceSubscriptionsMax: 1000,
+  /** Distinct reactions one message may carry. */
+  reactionsPerMessageMax: 20,
+  /** A Unicode emoji reaction: one grapheme of at most this many UTF-8 bytes. */
+  reactionEmojiBytesMax: 32,
+  /** A `:short_name:` reaction. */
+  reactionShortNamePattern: /^:[a-z0-9_+-]{1,32}:$/,
 } as const;

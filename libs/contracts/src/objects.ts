@@ -25,6 +25,8 @@ export interface Channel {
   lastSeq: number;
   /** Messages after the caller's read marker (0 for a non-member). */
   unreadCount: number;
+  /** Unread messages (after the caller's read marker) that mention the caller, `@channel` or `@here`. */
+  mentionCount: number;
 }
 
 export interface Member {
@@ -64,6 +66,31 @@ export interface Message {
   createdAt: string;
   editedAt: string | null;
   deleted: boolean;
+  /** The thread's root message id; null for a top-level message. */
+  threadId: string | null;
+  /** Replies in this message's thread (0 for a reply or a message nobody answered). */
+  replyCount: number;
+  /** When the newest reply was sent; null without replies. */
+  lastReplyAt: string | null;
+  /** In order of first use; [] when deleted. */
+  reactions: Reaction[];
+  /** Parsed by the server from the body at send and edit (code spans and blocks excluded). */
+  mentions: MessageMentions;
+  pinned: boolean;
+}
+
+export interface Reaction {
+  /** One Unicode emoji (a grapheme of at most 32 bytes) or a `:short_name:`. */
+  emoji: string;
+  /** Who reacted, in order of reaction. */
+  userIds: string[];
+}
+
+export interface MessageMentions {
+  /** Members mentioned by `@username`. */
+  userIds: string[];
+  /** `@channel` or `@here`: every member. */
+  channel: boolean;
 }
 
 export interface AuthResult {

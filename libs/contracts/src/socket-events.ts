@@ -1,5 +1,5 @@
 import type { Ack } from './errors';
-import type { Channel, Message } from './objects';
+import type { Channel, Message, Reaction } from './objects';
 
 /** socket.io event names. Client commands are `entity:verb`; server pushes are past tense or nouns. */
 export const CLIENT_EVENTS = {
@@ -10,6 +10,8 @@ export const CLIENT_EVENTS = {
   channelRead: 'channel:read',
   typing: 'typing',
   presenceSubscribe: 'presence:subscribe',
+  reactionAdd: 'reaction:add',
+  reactionRemove: 'reaction:remove',
 } as const;
 
 export const SERVER_EVENTS = {
@@ -24,6 +26,7 @@ export const SERVER_EVENTS = {
   memberJoined: 'member:joined',
   memberLeft: 'member:left',
   sessionEnded: 'session:ended',
+  messageReactions: 'message:reactions',
 } as const;
 
 export interface SendMessagePayload {
@@ -31,6 +34,8 @@ export interface SendMessagePayload {
   body: string;
   clientId?: string;
   attachmentIds?: string[];
+  /** Reply in the thread of this top-level message of the same channel (a reply's id means its root). */
+  threadId?: string;
 }
 export interface EditMessagePayload {
   messageId: string;
@@ -51,6 +56,18 @@ export interface ReadChannelPayload {
 export interface TypingPayload {
   channelId: string;
   typing: boolean;
+}
+
+/** `reaction:add` / `reaction:remove`. */
+export interface ReactionPayload {
+  messageId: string;
+  emoji: string;
+}
+/** `message:reactions`: a message's reactions after a change. */
+export interface MessageReactionsEvent {
+  messageId: string;
+  channelId: string;
+  reactions: Reaction[];
 }
 
 /** Replaces this socket's presence subscriptions; `[]` clears them. */
@@ -118,4 +135,5 @@ export interface ServerToClientEvents {
   'member:joined': (event: MemberEvent) => void;
   'member:left': (event: MemberEvent) => void;
   'session:ended': (event: SessionEndedEvent) => void;
+  'message:reactions': (event: MessageReactionsEvent) => void;
 }

@@ -11,6 +11,8 @@ export interface ChannelRow {
   last_seq: string | number;
   member_count: number;
   unread_count: number;
+  /** Absent in a row that does not select it (issue #16 adds it). */
+  mention_count?: number | string;
   dm_name: string | null;
 }
 
@@ -27,6 +29,7 @@ export function toChannelDto(row: ChannelRow): Channel {
     memberCount: Number(row.member_count),
     lastSeq: Number(row.last_seq),
     unreadCount: Number(row.unread_count),
+    mentionCount: Number(row.mention_count ?? 0),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Message } from '@chat/contracts';
+import type { Message, MessageMentions, Reaction } from '@chat/contracts';
 import { toFileDto, type FileRecord } from '@chat/domain';
 
 /** A message row joined with its author's username. */
@@ -13,6 +13,13 @@ export interface MessageRow {
   created_at: Date;
   edited_at: Date | null;
   deleted_at: Date | null;
+  /** Threads, reactions, mentions and pins (issue #16): absent in a row that does not select them. */
+  thread_id?: string | null;
+  reply_count?: number | string | null;
+  last_reply_at?: Date | null;
+  reactions?: Reaction[] | null;
+  mentions?: MessageMentions | null;
+  pinned_at?: Date | null;
 }
 
 /** The only way a message leaves the gateway. A deleted one keeps its seq and loses its content. */
@@ -29,5 +36,11 @@ export function toMessageDto(row: MessageRow, files: readonly FileRecord[]): Mes
     createdAt: row.created_at.toISOString(),
     editedAt: row.edited_at ? row.edited_at.toISOString() : null,
     deleted,
+    threadId: row.thread_id ?? null,
+    replyCount: Number(row.reply_count ?? 0),
+    lastReplyAt: row.last_reply_at ? row.last_reply_at.toISOString() : null,
+    reactions: deleted ? [] : (row.reactions ?? []),
+    mentions: deleted ? { userIds: [], channel: false } : (row.mentions ?? { userIds: [], channel: false }),
+    pinned: !deleted && Boolean(row.pinned_at),
   };
 }

@@ -16,6 +16,12 @@ const message = (channelId: string, seq: number): Message => ({
   createdAt: new Date(0).toISOString(),
   editedAt: null,
   deleted: false,
+  threadId: null,
+  replyCount: 0,
+  lastReplyAt: null,
+  reactions: [],
+  mentions: { userIds: [], channel: false },
+  pinned: false,
 });
 
 /** The same behaviour from both publishers; `published()` is what went out, in order. */

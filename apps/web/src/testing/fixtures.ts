@@ -26,6 +26,12 @@ export function msg(seq: number, over: Partial<Message> = {}): Message {
     createdAt: new Date(Date.UTC(2025, 0, 1, 12, 0, seq)).toISOString(),
     editedAt: null,
     deleted: false,
+    threadId: null,
+    replyCount: 0,
+    lastReplyAt: null,
+    reactions: [],
+    mentions: { userIds: [], channel: false },
+    pinned: false,
     ...over,
   };
 }
@@ -44,6 +50,7 @@ export function channel(over: Partial<Channel> = {}): Channel {
     memberCount: 2,
     lastSeq: 0,
     unreadCount: 0,
+    mentionCount: 0,
     ...over,
   };
 }

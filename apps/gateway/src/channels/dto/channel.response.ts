@@ -15,6 +15,10 @@ export class ChannelResponse implements Channel {
     description: "Other members' undeleted messages after the caller's read marker (0 for a non-member)",
   })
   unreadCount: number;
+  @ApiProperty({
+    description: "Unread messages (after the caller's read marker) mentioning the caller, @channel or @here",
+  })
+  mentionCount: number;
 }
 
 export class MemberResponse implements Member {

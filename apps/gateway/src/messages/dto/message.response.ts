@@ -1,5 +1,13 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { FileInfo, Message, MessageAuthor, MessagePage, SearchResult } from '@chat/contracts';
+import type {
+  FileInfo,
+  Message,
+  MessageAuthor,
+  MessageMentions,
+  MessagePage,
+  Reaction,
+  SearchResult,
+} from '@chat/contracts';
 
 /** OpenAPI shapes of the contract's Message and friends (the wire types live in libs/contracts). */
 export class FileResponse implements FileInfo {
@@ -17,6 +25,16 @@ export class AuthorResponse implements MessageAuthor {
   @ApiProperty() username: string;
 }
 
+export class ReactionResponse implements Reaction {
+  @ApiProperty({ description: 'One Unicode emoji or a :short_name:' }) emoji: string;
+  @ApiProperty({ type: [String], description: 'Who reacted, in order of reaction' }) userIds: string[];
+}
+
+export class MentionsResponse implements MessageMentions {
+  @ApiProperty({ type: [String], description: 'Members mentioned by @username' }) userIds: string[];
+  @ApiProperty({ description: '@channel or @here' }) channel: boolean;
+}
+
 export class MessageResponse implements Message {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) channelId: string;
@@ -31,6 +49,14 @@ export class MessageResponse implements Message {
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) editedAt: string | null;
   @ApiProperty() deleted: boolean;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: "The thread root's id" })
+  threadId: string | null;
+  @ApiProperty({ description: 'Replies in this thread (roots only)' }) replyCount: number;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) lastReplyAt: string | null;
+  @ApiProperty({ type: [ReactionResponse], description: 'In order of first use' })
+  reactions: ReactionResponse[];
+  @ApiProperty({ type: MentionsResponse }) mentions: MentionsResponse;
+  @ApiProperty() pinned: boolean;
 }
 
 export class MessagePageResponse implements MessagePage {
