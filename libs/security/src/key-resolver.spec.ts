@@ -88,6 +88,20 @@ describe('JwksKeyResolver', () => {
     }
   });
 
+  it('answers a burst of handshakes on a fresh replica from its first fetch', async () => {
+    const a = newJwk();
+    const auth = fakeAuth([a]);
+    const r = resolver(auth.fetchFn);
+    try {
+      // Far more concurrent verifications than the unknown-kid budget (6 a minute): one fetch.
+      const keys = await Promise.all(Array.from({ length: 50 }, () => r.publicKey(a.kid)));
+      expect(keys.every(Boolean)).toBe(true);
+      expect(auth.state.fetches).toBe(1);
+    } finally {
+      r.stop();
+    }
+  });
+
   it('fetches for unknown kids at most the allowed number of times a minute', async () => {
     const a = newJwk();
     const auth = fakeAuth([a]);

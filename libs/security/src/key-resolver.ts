@@ -137,6 +137,13 @@ export class JwksKeyResolver implements KeyResolver {
       if (!this.failing || this.fetchedAt === 0) await attempt;
     }
     let key = this.keys.get(kid);
+    // A fetch already under way (the first one of a fresh replica, a rotation another token
+    // triggered) answers for this kid too: wait for it rather than spending the unknown-kid budget,
+    // or a burst of handshakes on a new replica would be refused once the budget ran out.
+    if (!key && this.inFlight) {
+      await this.inFlight.catch(() => undefined);
+      key = this.keys.get(kid);
+    }
     if (!key && this.takeUnknownKidFetch()) {
       await this.refresh().catch(() => undefined);
       key = this.keys.get(kid);
