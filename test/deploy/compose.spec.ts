@@ -17,7 +17,9 @@ import {
   referencedVariables,
   requiredVariables,
 } from './support/compose';
-import { readRepoFile, ROOT } from './support/repo';
+import { loadGatewayConfig } from '../../apps/gateway/src/config';
+import { parseClusterUrl } from '../../libs/platform/src/redis/redis';
+import { readRepoFile, repoPath, ROOT } from './support/repo';
 import { describeWithTool } from './support/tools';
 
 const exampleEnv = parseEnvFile(COMPOSE_ENV_EXAMPLE);
@@ -202,3 +204,98 @@ describeWithTool('docker-compose', 'Debian package docker-compose', 'docker-comp
     expect(r.stderr).toContain('REDIS_PASSWORD');
   });
 });
+
+/**
+ * Compose's merge of an override file (-f base -f override) for the fields the overrides here use:
+ * mappings merge key by key, anything else (command, a list) is replaced.
+ */
+function mergeCompose(base: any, override: any): any {
+  if (!base || !override || typeof base !== 'object' || typeof override !== 'object') return override;
+  if (Array.isArray(base) || Array.isArray(override)) return override;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(override)) out[k] = k in out ? mergeCompose(out[k], v) : v;
+  return out;
+}
+
+const CLUSTER_OVERRIDE = 'deploy/compose.redis-cluster.yml';
+
+describe('deploy/compose.redis-cluster.yml (Redis Cluster and the sharded adapter)', () => {
+  const overrideText = readRepoFile(CLUSTER_OVERRIDE);
+  const merged = interpolate(mergeCompose(loadComposeRaw(), loadComposeRaw(overrideText)), exampleEnv);
+  const services = merged.services as Record<string, any>;
+
+  it('validates against the compose-spec schema, alone and merged onto docker-compose.yml', () => {
+    expect(schemaErrors(loadComposeRaw(overrideText))).toEqual([]);
+    expect(schemaErrors(merged)).toEqual([]);
+    const missing = referencedVariables(overrideText).filter((v) => !(v in exampleEnv));
+    expect(missing).toEqual([]);
+    expect(requiredVariables(overrideText)).toEqual(['REDIS_PASSWORD']);
+  });
+
+  it('runs three cluster-mode masters like the base Redis: same image, no persistence, not published', () => {
+    const nodes = ['redis-node-1', 'redis-node-2', 'redis-node-3'];
+    for (const name of nodes) {
+      const node = services[name];
+      expect(node.image).toBe(services.redis.image);
+      expect(node.command.join(' ')).toMatch(/--cluster-enabled yes .*--save {2}--appendonly no/);
+      expect(node.command).toContain(exampleEnv.REDIS_PASSWORD);
+      expect(node.ports).toBeUndefined();
+      expect(node.networks).toEqual(['backend']);
+      expect(node.healthcheck.test).toBeDefined();
+      expect(services['redis-cluster-init'].depends_on[name]).toEqual({ condition: 'service_healthy' });
+    }
+    expect(services['redis-cluster-init'].restart).toBe('no');
+    expect(services['redis-cluster-init'].command[0]).toContain('--cluster-replicas 0');
+  });
+
+  it('points every service at the cluster once its slots are assigned, and the gateways at the sharded adapter', () => {
+    for (const app of ['auth', 'media', 'gateway']) {
+      const address = parseClusterUrl(services[app].environment.REDIS_URL);
+      expect(address.nodes).toEqual(
+        ['redis-node-1', 'redis-node-2', 'redis-node-3'].map((host) => ({ host, port: 6379 })),
+      );
+      expect(address.password).toBe(exampleEnv.REDIS_PASSWORD);
+      expect(services[app].depends_on['redis-cluster-init']).toEqual({
+        condition: 'service_completed_successfully',
+      });
+      // The rest of the base file's settings are kept.
+      expect(services[app].environment.DATABASE_URL).toMatch(/^postgres:\/\//);
+      expect(services[app].depends_on.migrate).toEqual({ condition: 'service_completed_successfully' });
+    }
+    const config = loadGatewayConfig(services.gateway.environment);
+    expect(config.socket.adapter).toBe('sharded');
+    expect(config.redis.url).toBe(services.gateway.environment.REDIS_URL);
+    expect(services.auth.environment.SOCKET_ADAPTER).toBeUndefined();
+  });
+});
+
+describeWithTool(
+  'docker-compose',
+  'Debian package docker-compose',
+  'docker-compose config with the cluster override',
+  () => {
+    it('accepts docker-compose.yml with deploy/compose.redis-cluster.yml (`config -q`)', () => {
+      const r = spawnSync(
+        'docker-compose',
+        [
+          '-f',
+          COMPOSE_FILE,
+          '-f',
+          repoPath(CLUSTER_OVERRIDE),
+          '--env-file',
+          COMPOSE_ENV_EXAMPLE,
+          'config',
+          '-q',
+        ],
+        {
+          cwd: ROOT,
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' },
+          timeout: 30_000,
+        },
+      );
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+    });
+  },
+);

@@ -106,7 +106,7 @@ function checkAppEnv(app: App, env: Record<string, string>) {
   expect(config.nodeEnv).toBe('production');
   expect(config.port).toBe(DEFAULTS[app].port);
   expect(config.database.url).not.toBe(DEFAULTS[app].database.url);
-  expect(config.redis.url).toMatch(/^rediss?:\/\/:[^@]+@/);
+  expect(config.redis.url).toMatch(/^rediss?(\+cluster)?:\/\/:[^@]+@/);
   expect(config.corsOrigins.length).toBeGreaterThan(0);
   return config;
 }

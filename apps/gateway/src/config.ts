@@ -1,4 +1,4 @@
-import { bool, commonEnv, loadEnv, num, port, tokenVerifierEnv } from '@chat/platform';
+import { bool, commonEnv, isClusterUrl, loadEnv, num, port, str, tokenVerifierEnv } from '@chat/platform';
 
 /** Every setting of the gateway, validated at boot (see README "Configuration"). */
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
@@ -14,6 +14,11 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
        * order sent); beyond this the command is answered RATE_LIMITED at once, bounding memory.
        */
       SOCKET_MAX_PENDING_COMMANDS: num({ default: 256 }),
+      /**
+       * Sockets a broadcast writes per event-loop turn: a message to a larger room (a 10,000-member
+       * channel) is written in slices, so it never stalls this replica's other sockets for long.
+       */
+      SOCKET_BROADCAST_SLICE: num({ default: 500 }),
       /** Commands per user per second over all their sockets and replicas, before RATE_LIMITED. */
       COMMAND_RATE_PER_SECOND: num({ default: 20 }),
       /** REST requests per user (or address) per minute. */
@@ -45,9 +50,23 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
        * server session that never saw the PREPARE.
        */
       DATABASE_PREPARED_STATEMENTS: bool({ default: true }),
+      /**
+       * The socket.io Redis adapter (docs/scaling.md "Sharded adapter"). `classic`: pub/sub, every
+       * replica receives every broadcast. `sharded`: Redis 7 sharded pub/sub, a replica receives
+       * only the broadcasts of rooms it has sockets in; the one to choose on a Redis Cluster.
+       * Ignored without REDIS_URL.
+       */
+      SOCKET_ADAPTER: str({ choices: ['classic', 'sharded'] as const, default: 'classic' }),
     },
     env,
   );
+  // A brace in the prefix would become the hash tag of every key and channel: on a Redis Cluster
+  // all of them would share one slot, and the fan-out could no longer share the slot of its room.
+  if (/[{}]/.test(e.REDIS_PREFIX) && (isClusterUrl(e.REDIS_URL) || e.SOCKET_ADAPTER === 'sharded')) {
+    throw new Error(
+      'Invalid configuration:\n  REDIS_PREFIX: must not contain { or } with a Redis Cluster or SOCKET_ADAPTER=sharded',
+    );
+  }
   return {
     nodeEnv: e.NODE_ENV,
     port: e.GATEWAY_PORT,
@@ -69,6 +88,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
     socket: {
       maxPayloadBytes: e.SOCKET_MAX_PAYLOAD_BYTES,
       maxPendingCommands: e.SOCKET_MAX_PENDING_COMMANDS,
+      broadcastSlice: e.SOCKET_BROADCAST_SLICE,
+      adapter: e.SOCKET_ADAPTER,
     },
     rateLimit: { commandsPerSecond: e.COMMAND_RATE_PER_SECOND, httpPerMinute: e.HTTP_RATE_PER_MINUTE },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,

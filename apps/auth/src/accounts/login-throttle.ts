@@ -1,7 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type Redis from 'ioredis';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { createRateLimiter, createRedis } from '@chat/platform';
+import { createRateLimiter, createRedis, type RedisClient } from '@chat/platform';
 import { AUTH_CONFIG, type AuthConfig } from '../config';
 import { AccountErrors } from './accounts.errors';
 
@@ -11,7 +10,7 @@ import { AccountErrors } from './accounts.errors';
  */
 @Injectable()
 export class LoginThrottle implements OnModuleDestroy {
-  private readonly redis?: Redis;
+  private readonly redis?: RedisClient;
   private readonly perUser: RateLimiterAbstract;
   private readonly perIp: RateLimiterAbstract;
   private readonly registrations: RateLimiterAbstract;

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import type Redis from 'ioredis';
-import { createRedis } from '@chat/platform';
+import { createRedis, type RedisClient } from '@chat/platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
+import type { SocketAdapterKind } from './adapter-protocol';
 
 /**
  * The gateway's Redis connection for shared state (presence leases, typing, message ordering, rate
@@ -10,9 +10,11 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
  */
 @Injectable()
 export class GatewayRedis implements OnApplicationShutdown {
-  readonly client: Redis | null;
+  readonly client: RedisClient | null;
   /** Prefix for every key this replica writes, so deployments (and test runs) can share a Redis. */
   readonly prefix: string;
+  /** The socket.io adapter the ordered fan-out publishes for (its format and channel slots). */
+  readonly socketAdapter: SocketAdapterKind;
 
   constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
     // Fail fast: sends, handshakes and commands must not stall while Redis is away; every user of
@@ -22,6 +24,7 @@ export class GatewayRedis implements OnApplicationShutdown {
       ? createRedis(config.redis.url, 'gateway-state', { failFast: true, autoPipelining: true })
       : null;
     this.prefix = config.redis.prefix;
+    this.socketAdapter = config.socket.adapter;
   }
 
   /** Whether shared state can be reached now (always, in single-process mode). */

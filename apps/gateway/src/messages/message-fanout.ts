@@ -39,7 +39,7 @@ export class MessageFanout implements BeforeApplicationShutdown, OnApplicationSh
     private readonly redis: GatewayRedis,
   ) {
     this.publisher = redis.client
-      ? new RedisOrderedPublisher(redis.client, redis.prefix)
+      ? new RedisOrderedPublisher(redis.client, redis.prefix, redis.socketAdapter)
       : new MemoryOrderedPublisher((m) => this.hub.toChannel(m.channelId, 'message:new', m));
     redis.client?.on('ready', () => this.resume());
   }

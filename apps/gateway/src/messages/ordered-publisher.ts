@@ -1,6 +1,12 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from '@chat/platform';
 import type { Message } from '@chat/contracts';
-import { broadcastChannel, encodeBroadcast } from '../infra/adapter-protocol';
+import {
+  broadcastChannel,
+  encodeBroadcast,
+  encodeShardedBroadcast,
+  slotTagOf,
+  type SocketAdapterKind,
+} from '../infra/adapter-protocol';
 import { RedisScript } from '../infra/redis-script';
 import { channelRoom } from '../infra/rooms';
 
@@ -63,7 +69,7 @@ export class MemoryOrderedPublisher implements OrderedPublisher {
 
 // KEYS[1] last published seq, KEYS[2] waiting messages (seq → encoded broadcast).
 // ARGV[1] seq, ARGV[2] encoded broadcast, ARGV[3] adapter channel, ARGV[4] waiting TTL (s),
-// ARGV[5] floor or "" when the caller has none.
+// ARGV[5] floor or "" when the caller has none, ARGV[6] PUBLISH (classic adapter) or SPUBLISH (sharded).
 // Returns 1 published, 0 queued, -1 stale, -2 unknown. Atomic, so replicas cannot interleave.
 const PUBLISH_IN_ORDER = new RedisScript(`
 local seq = tonumber(ARGV[1])
@@ -79,13 +85,13 @@ if seq > last + 1 then
   redis.call('EXPIRE', KEYS[2], ARGV[4])
   return 0
 end
-redis.call('PUBLISH', ARGV[3], ARGV[2])
+redis.call(ARGV[6], ARGV[3], ARGV[2])
 last = seq
 while true do
   local nxt = tostring(last + 1)
   local waiting = redis.call('HGET', KEYS[2], nxt)
   if not waiting then break end
-  redis.call('PUBLISH', ARGV[3], waiting)
+  redis.call(ARGV[6], ARGV[3], waiting)
   redis.call('HDEL', KEYS[2], nxt)
   last = last + 1
 end
@@ -106,12 +112,22 @@ const PUBLISHER_UID = 'ordered-fanout';
  */
 export class RedisOrderedPublisher implements OrderedPublisher {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
+    private readonly adapter: SocketAdapterKind = 'classic',
   ) {}
 
+  /**
+   * Sharded: the keys carry the room channel's hash tag, so on a Redis Cluster the script runs on
+   * the node that owns the channel and may SPUBLISH to it. Classic: PUBLISH reaches every node of
+   * a cluster, so the keys only need one slot between them.
+   */
   private keys(channelId: string): string[] {
-    const base = `${this.prefix}:gateway:fanout:{${channelId}}`;
+    const tag =
+      this.adapter === 'sharded'
+        ? slotTagOf(broadcastChannel(this.prefix, channelRoom(channelId)))
+        : `{${channelId}}`;
+    const base = `${this.prefix}:gateway:fanout:${tag}`;
     return [`${base}:last`, `${base}:waiting`];
   }
 
@@ -119,10 +135,13 @@ export class RedisOrderedPublisher implements OrderedPublisher {
     const room = channelRoom(message.channelId);
     const result = await PUBLISH_IN_ORDER.run(this.redis, this.keys(message.channelId), [
       message.seq,
-      encodeBroadcast(PUBLISHER_UID, room, 'message:new', message),
+      this.adapter === 'sharded'
+        ? encodeShardedBroadcast(PUBLISHER_UID, room, 'message:new', message)
+        : encodeBroadcast(PUBLISHER_UID, room, 'message:new', message),
       broadcastChannel(this.prefix, room),
       WAITING_TTL_SECONDS,
       floor === undefined ? '' : floor,
+      this.adapter === 'sharded' ? 'SPUBLISH' : 'PUBLISH',
     ]);
     const outcomes: Record<number, PublishOutcome> = {
       1: 'published',

@@ -57,10 +57,14 @@ export const postgresUrl = makeValidator<string>((input) => {
   return value;
 });
 
-/** A redis:// URL, or empty for the in-process single-replica mode. */
+/**
+ * A redis:// URL, a redis+cluster://host:port,host:port URL (a Redis Cluster's seed nodes), or empty
+ * for the in-process single-replica mode.
+ */
 export const optionalRedisUrl = makeValidator<string>((input) => {
   const value = String(input ?? '');
-  if (value && !/^rediss?:\/\//.test(value)) throw new Error('must be a redis:// URL or empty');
+  if (value && !/^rediss?(\+cluster)?:\/\//.test(value))
+    throw new Error('must be a redis:// or redis+cluster:// URL, or empty');
   return value;
 });
 
@@ -75,7 +79,10 @@ export const commonEnv = {
   LOG_PRETTY: bool({ default: false }),
   DATABASE_URL: postgresUrl({ default: 'postgres://postgres@127.0.0.1:5432/chat' }),
   DATABASE_POOL_SIZE: num({ default: 10 }),
-  /** Empty: single process, in-memory fan-out and events. Set it to run several replicas. */
+  /**
+   * Empty: single process, in-memory fan-out and events. Set it to run several replicas:
+   * `redis://host:6379` for one Redis, `redis+cluster://host:port,host:port` for a Redis Cluster.
+   */
   REDIS_URL: optionalRedisUrl({ default: '' }),
   /** Prefix for every Redis key and channel, so several deployments can share one Redis. */
   REDIS_PREFIX: str({ default: 'chat' }),

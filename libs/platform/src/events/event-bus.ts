@@ -1,9 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { Logger } from '@nestjs/common';
-import type Redis from 'ioredis';
 import type { Counter } from 'prom-client';
 import type { Metrics } from '../observability/metrics';
-import { createRedis } from '../redis/redis';
+import { createRedis, type RedisClient } from '../redis/redis';
 import type { DomainEvents } from './domain-events';
 
 type Topic = keyof DomainEvents;
@@ -195,8 +194,8 @@ export interface RedisEventBusOptions {
  * topics proves them all. No answer in time means a dead connection: it is dropped and restored.
  */
 export class RedisEventBus implements EventBus {
-  private readonly pub: Redis;
-  private readonly sub: Redis;
+  private readonly pub: RedisClient;
+  private readonly sub: RedisClient;
   private readonly handlers = new Map<string, ((p: unknown) => void)[]>();
   /** Channels Redis confirmed on the current subscriber connection. */
   private readonly confirmed = new Set<string>();

@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from './redis';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 export interface RateLimitOptions {
@@ -14,7 +14,7 @@ export interface RateLimitOptions {
  * holding the caller on ioredis's offline queue: an outage must not slow every request down.
  */
 export function createRateLimiter(
-  redis: Redis | null | undefined,
+  redis: RedisClient | null | undefined,
   opts: RateLimitOptions,
 ): RateLimiterAbstract {
   if (!redis) return new RateLimiterMemory(opts);
