@@ -12,7 +12,9 @@ export class GatewayMetrics {
   readonly commandDuration: Histogram<'command'>;
   readonly messagesPersisted: Counter;
   readonly writeBatchSize: Histogram;
+  readonly writeBatchChannels: Histogram;
   readonly fannedOut: Counter<'event'>;
+  readonly broadcastSlices: Histogram;
 
   constructor(metrics: Metrics) {
     const count = () => this.countSockets();
@@ -39,14 +41,26 @@ export class GatewayMetrics {
     );
     this.writeBatchSize = metrics.histogram(
       'gateway_message_write_batch_size',
-      'Messages stored per statement by the per-channel writer (sends that queued behind a write)',
+      'Messages stored per statement by the writer (sends that queued behind its write in flight)',
       [],
-      [1, 2, 4, 8, 16, 32, 64],
+      [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    );
+    this.writeBatchChannels = metrics.histogram(
+      'gateway_message_write_batch_channels',
+      'Channels per statement of the writer (one statement stores the queued sends of many channels)',
+      [],
+      [1, 2, 4, 8, 16, 32, 64, 128, 256],
     );
     this.fannedOut = metrics.counter(
       'gateway_events_fanned_out_total',
       'Message events published to every replica, by event',
       ['event'],
+    );
+    this.broadcastSlices = metrics.histogram(
+      'gateway_broadcast_slice_sockets',
+      'Sockets written per event-loop turn by broadcasts too large to write at once (SOCKET_BROADCAST_SLICE)',
+      [],
+      [50, 100, 250, 500, 1000, 2500],
     );
   }
 

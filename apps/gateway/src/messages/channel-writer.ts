@@ -1,13 +1,22 @@
 import { Injectable } from '@nestjs/common';
+import type { MessageMentions } from '@chat/contracts';
 import { GatewayMetrics } from '../infra/gateway-metrics';
 import { MessageErrors } from './messages.errors';
-import { isClientIdTaken, MessagesRepository, type BatchOutcomeRow } from './messages.repository';
+import {
+  isClientIdTaken,
+  isRowFailure,
+  MessagesRepository,
+  type BatchOutcomeRow,
+} from './messages.repository';
 
 /** A message without attachments, as the writer stores it. */
 export interface NewMessage {
   authorId: string;
   body: string;
   clientId: string | null;
+  /** Thread and mentions (issue #16): passed through to the statement, see BatchMessage. */
+  threadId?: string | null;
+  mentions?: MessageMentions | null;
 }
 
 export interface StoredRow {
@@ -24,27 +33,40 @@ export interface StoredRow {
 export type WriteOutcome = StoredRow | 'duplicate' | 'not-member';
 
 interface Pending {
+  channelId: string;
   message: NewMessage;
   resolve: (outcome: WriteOutcome) => void;
   reject: (err: unknown) => void;
 }
 
 /** Messages per statement at most: bounds the statement (bodies are up to 4,000 characters). */
-const MAX_BATCH = 64;
+const MAX_BATCH = 256;
+
+/**
+ * Times a batch is written again whole after one of its clientIds was stored meanwhile by another
+ * writer: the next statement sees that clientId as used, so each retry settles at least one more.
+ * Past them, the batch is written channel by channel, then message by message.
+ */
+const CLIENT_ID_RETRIES = 2;
 
 const keyOf = (m: NewMessage) => `${m.authorId}\n${m.clientId}`;
 
 /**
- * Stores messages without attachments. Per channel, this replica keeps one write in flight; the
- * messages that arrive meanwhile go into the next one, as a single statement that also checks
- * each author's membership and clientId. A channel's writers (one per replica) thus queue on its
- * row lock once per batch rather than once per message, and its seqs stay gap-free and in
- * arrival order.
+ * Stores messages without attachments. This replica keeps ONE write in flight, whatever the
+ * channels; the messages that arrive meanwhile (or in the same turn of the event loop) go into the
+ * next one, up to MAX_BATCH, as a single statement over all their channels that also checks each
+ * author's membership and clientId. Where many channels are quiet, their messages thus share one
+ * statement and one commit instead of paying one each; a busy channel's writers (one per replica)
+ * queue on its row lock once per batch rather than once per message. Seqs stay gap-free and, per
+ * channel, in arrival order (a channel is never in two statements of this replica at once, and the
+ * statement numbers each channel's messages in their order).
  */
 @Injectable()
 export class ChannelWriter {
-  /** Channels with a write in flight, and the messages waiting for the next one. */
-  private readonly waiting = new Map<string, Pending[]>();
+  /** The messages waiting for the next write, in arrival order. */
+  private queue: Pending[] = [];
+  /** Whether a write is in flight or about to start (then `queue` is drained by it). */
+  private writing = false;
 
   constructor(
     private readonly messages: MessagesRepository,
@@ -53,76 +75,93 @@ export class ChannelWriter {
 
   write(channelId: string, message: NewMessage): Promise<WriteOutcome> {
     return new Promise((resolve, reject) => {
-      const pending = { message, resolve, reject };
-      const queue = this.waiting.get(channelId);
-      if (queue) return void queue.push(pending);
-      this.waiting.set(channelId, []);
-      void this.drain(channelId, [pending]);
+      this.queue.push({ channelId, message, resolve, reject });
+      if (this.writing) return;
+      this.writing = true;
+      // After the current turn, so that the sends read from the sockets in it go together.
+      setImmediate(() => void this.drain());
     });
   }
 
-  private async drain(channelId: string, first: Pending[]): Promise<void> {
-    const queue = this.waiting.get(channelId) as Pending[];
-    for (let batch = first; batch.length > 0; batch = queue.splice(0, MAX_BATCH)) {
-      await this.flush(channelId, batch);
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      this.metrics.writeBatchSize.observe(batch.length);
+      this.metrics.writeBatchChannels.observe(new Set(batch.map((p) => p.channelId)).size);
+      await this.store(batch, CLIENT_ID_RETRIES);
     }
-    this.waiting.delete(channelId);
+    this.writing = false;
   }
 
-  /** Settles every message of the batch; never throws. */
-  private async flush(channelId: string, batch: Pending[]): Promise<void> {
-    this.metrics.writeBatchSize.observe(batch.length);
+  /**
+   * Settles every message of the batch; never throws. When Postgres refuses the statement because
+   * of some rows (a clientId taken meanwhile, bad data, a deadlock), the batch is written again in
+   * parts, so that one channel's (or one message's) failure is not the others'.
+   */
+  private async store(batch: Pending[], retries: number): Promise<void> {
+    let outcomes: (WriteOutcome | Error)[];
     try {
-      const outcomes = await this.insert(
-        channelId,
-        batch.map((p) => p.message),
-      );
-      batch.forEach((p, i) => p.resolve(outcomes[i]));
+      outcomes = await this.insert(batch);
     } catch (err) {
-      if (!isClientIdTaken(err)) {
-        for (const p of batch) p.reject(err);
-        return;
-      }
-      // A clientId of the batch was stored by another writer after this statement looked: one
-      // statement per message, so only that one turns out a duplicate.
+      if (isClientIdTaken(err) && retries > 0) return this.store(batch, retries - 1);
+      const parts = isRowFailure(err) ? split(batch) : [];
+      // One part after the other: a channel's messages keep their order.
+      for (const part of parts) await this.store(part, 0);
+      if (parts.length > 0) return;
+      // A single message whose clientId another writer stored meanwhile: the original stands.
       for (const p of batch) {
-        try {
-          p.resolve((await this.insert(channelId, [p.message]))[0]);
-        } catch (one) {
-          if (isClientIdTaken(one)) p.resolve('duplicate');
-          else p.reject(one);
-        }
+        if (isClientIdTaken(err)) p.resolve('duplicate');
+        else p.reject(err);
       }
+      return;
     }
+    batch.forEach((p, i) => {
+      const outcome = outcomes[i];
+      if (outcome instanceof Error) p.reject(outcome);
+      else p.resolve(outcome);
+    });
   }
 
-  private async insert(channelId: string, messages: NewMessage[]): Promise<WriteOutcome[]> {
+  private async insert(batch: Pending[]): Promise<(WriteOutcome | Error)[]> {
     // A clientId repeated within the batch (a quick retry) shares the fate of its first use.
     const firstUse = new Map<string, number>();
-    const repeats = messages.map((m, i) => {
-      if (m.clientId === null) return null;
-      const first = firstUse.get(keyOf(m));
-      if (first === undefined) firstUse.set(keyOf(m), i);
+    const repeats = batch.map(({ message }, i) => {
+      if (message.clientId === null) return null;
+      const first = firstUse.get(keyOf(message));
+      if (first === undefined) firstUse.set(keyOf(message), i);
       return first ?? null;
     });
-    const batch = messages.filter((_, i) => repeats[i] === null);
-    const rows = await this.messages.insertBatch(channelId, batch);
+    const rows = await this.messages.insertAcross(
+      batch.filter((_, i) => repeats[i] === null).map((p) => ({ ...p.message, channelId: p.channelId })),
+    );
     const outcomes = rows.map(outcomeOf);
     let next = 0;
-    const all: WriteOutcome[] = [];
+    const all: (WriteOutcome | Error)[] = [];
     for (const first of repeats) {
       if (first === null) all.push(outcomes[next++]);
-      else all.push(typeof all[first] === 'string' ? all[first] : 'duplicate');
+      else all.push(typeof all[first] === 'string' || all[first] instanceof Error ? all[first] : 'duplicate');
     }
     return all;
   }
 }
 
-function outcomeOf(row: BatchOutcomeRow): WriteOutcome {
+/** The batch in smaller parts: its channels', or its messages' when it holds one channel only. */
+function split(batch: Pending[]): Pending[][] {
+  const byChannel = new Map<string, Pending[]>();
+  for (const p of batch) {
+    const part = byChannel.get(p.channelId);
+    if (part) part.push(p);
+    else byChannel.set(p.channelId, [p]);
+  }
+  if (byChannel.size > 1) return [...byChannel.values()];
+  return batch.length > 1 ? batch.map((p) => [p]) : [];
+}
+
+function outcomeOf(row: BatchOutcomeRow): WriteOutcome | Error {
   if (row.id !== null && row.seq !== null && row.created_at !== null)
     return { id: row.id, seq: row.seq, createdAt: row.created_at };
   if (!row.member) return 'not-member';
   if (row.used) return 'duplicate';
-  // A member's fresh message with no row: the channel's counter was not found.
-  throw MessageErrors.notFound();
+  // A member's fresh message with no row: the channel's counter was not found (deleted meanwhile).
+  return MessageErrors.notFound();
 }

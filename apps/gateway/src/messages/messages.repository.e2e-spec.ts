@@ -127,3 +127,80 @@ describe('MessagesRepository (real Postgres)', () => {
     expect(await repo.nextSeq('00000000-0000-4000-8000-000000000000')).toBeNull();
   });
 });
+
+describe('MessagesRepository.insertAcross: one statement over many channels (real Postgres)', () => {
+  let a: TestSql;
+  let b: TestSql;
+  let channels: ChannelsRepository;
+  let ann: string;
+  let bob: string;
+  let eve: string;
+
+  beforeAll(async () => {
+    [a, b] = await Promise.all([openSql(), openSql()]);
+    channels = new ChannelsRepository(a.sql);
+    [ann, bob, eve] = await Promise.all([a.user(), a.user(), a.user()]);
+  });
+  afterAll(() => Promise.all([a.close(), b.close()]));
+
+  const channel = async () => {
+    const id = (await channels.createChannel(uniqueChannelName(), 'private', '', ann))!;
+    await channels.addMember(id, bob);
+    return id;
+  };
+
+  it.each([true, false])(
+    "numbers each channel's messages in arrival order and says of each what became of it (prepared: %s)",
+    async (prepared) => {
+      const repo = new MessagesRepository(a.sql, config(prepared));
+      const [x, y] = [await channel(), await channel()];
+      const used = `used-${x}`;
+      await repo.insertBatch(y, [{ authorId: ann, body: 'earlier', clientId: used }]);
+      const rows = await repo.insertAcross([
+        { channelId: x, authorId: ann, body: 'x1', clientId: null },
+        { channelId: y, authorId: bob, body: 'y2', clientId: null },
+        { channelId: x, authorId: eve, body: 'not a member', clientId: null },
+        { channelId: y, authorId: ann, body: 'retry', clientId: used },
+        { channelId: x, authorId: bob, body: 'x2', clientId: `c-${x}` },
+        { channelId: y, authorId: ann, body: 'y3', clientId: null },
+      ]);
+      expect(rows.map((r) => [r.member, r.used, r.seq])).toEqual([
+        [true, false, '1'],
+        [true, false, '2'],
+        [false, false, null],
+        [true, true, null],
+        [true, false, '2'],
+        [true, false, '3'],
+      ]);
+      const read = async (id: string) => (await repo.page(id, {}, true, 10)).map((m) => [m.seq, m.body]);
+      expect(await read(x)).toEqual([
+        ['1', 'x1'],
+        ['2', 'x2'],
+      ]);
+      expect(await read(y)).toEqual([
+        ['1', 'earlier'],
+        ['2', 'y2'],
+        ['3', 'y3'],
+      ]);
+    },
+  );
+
+  it("two replicas' statements over the same channels, listed in opposite orders, do not deadlock", async () => {
+    const [one, two] = [a, b].map((db) => new MessagesRepository(db.sql, config(true)));
+    const ids = await Promise.all(Array.from({ length: 96 }, channel));
+    const batch = (list: string[], authorId: string, body: string) =>
+      list.map((channelId) => ({ channelId, authorId, body, clientId: null }));
+    // A deadlock would reject one of the two with 40P01: locking the rows in the order listed
+    // deadlocked here about once in 8 rounds.
+    for (let r = 0; r < 25; r++) {
+      await Promise.all([
+        one.insertAcross(batch(ids, ann, `a${r}`)),
+        two.insertAcross(batch([...ids].reverse(), bob, `b${r}`)),
+      ]);
+    }
+    for (const id of ids)
+      expect((await one.page(id, {}, true, 100)).map((m) => Number(m.seq))).toEqual(
+        Array.from({ length: 50 }, (_, i) => i + 1),
+      );
+  });
+});
