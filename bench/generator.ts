@@ -228,7 +228,7 @@ class AckTracker {
       then?.();
       if (this.outstanding === 0 && this.drained) this.drained();
     };
-    if (!socket.connected) return settle('NOT_CONNECTED');
+    if (!socket?.connected) return settle('NOT_CONNECTED');
     socket
       .timeout(60_000)
       .emit(

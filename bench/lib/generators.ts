@@ -1,6 +1,7 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Request } from '../generator';
+import { spawnNode } from './pinning';
 
 /** The load-generator processes and a request/response channel to each (IPC). */
 export class GeneratorPool {
@@ -32,10 +33,10 @@ export class GeneratorPool {
     }
   }
 
-  static async start(count: number): Promise<GeneratorPool> {
+  /** `count` generator processes, each under `taskset -c <cpus>` when given. */
+  static async start(count: number, cpus: string | null = null): Promise<GeneratorPool> {
     const procs = Array.from({ length: count }, () =>
-      fork(join(__dirname, '..', 'generator.js'), [], {
-        execArgv: [],
+      spawnNode(join(__dirname, '..', 'generator.js'), cpus, {
         env: { ...process.env, NODE_OPTIONS: '' },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       }),

@@ -1,4 +1,7 @@
+import type { BigChannelResult } from './big-channel';
+import type { adaptersScenario, capacityScenario } from './capacity';
 import type { Summary } from './histogram';
+import type { SeedResult } from './setup';
 import type {
   ClosedLoopResult,
   Config,
@@ -32,9 +35,34 @@ export interface SystemResult {
     sustainableRate: number;
     /** Every client again right after they all disconnected (a mass reconnect). */
     reconnect?: ConnectResult;
+    /** The lowest step where the load side's CPU was exhausted (see run.ts generatorBound), or null. */
+    generatorBoundFrom?: number | null;
   };
   hot?: ClosedLoopResult & { seqs: (SeqCheck & { persistedInRun: number }) | null };
   seqs?: SeqCheck;
+  /** --scenarios=big: broadcasts to one channel of `bigClients` sockets. */
+  big?: BigChannelResult;
+  /** Which repeat this is (1-based) and its place in the run's order (interleaved with the other kind). */
+  repeat?: number;
+  order?: number;
+  /** The CPUs each server process may run on, read back after starting it (pid → list). */
+  affinity?: Record<number, string | null>;
+  /**
+   * Connect / mass-reconnect of every client of the many-rooms population (`roomClients`): the
+   * connect is the memory steps' connects added up (or one connect with --scenarios=connect).
+   */
+  connectMany?: { clients: number; connect: ConnectResult; reconnect?: ConnectResult };
+}
+
+/** A figure across repeats: median, range and range relative to the median. */
+export interface Spread {
+  median: number | null;
+  min: number | null;
+  max: number | null;
+  /** (max − min) / median. */
+  relativeSpread: number | null;
+  n: number;
+  values: (number | null)[];
 }
 
 export interface Target {
@@ -44,6 +72,20 @@ export interface Target {
   limit: string;
   pass: boolean | null;
   note?: string;
+  /** For ratio targets: the per-repeat paired ratios (project repeat r / baseline repeat r). */
+  paired?: Spread;
+}
+
+/** How the run's processes were placed on CPUs (see bench/lib/pinning.ts). */
+export interface PinningReport {
+  pinned: boolean;
+  reason: string | null;
+  serverCpus: string | null;
+  generatorCpus: string | null;
+  orchestratorCpus: string | null;
+  /** Postgres and Redis are the machine's services, not started by the bench: never pinned. */
+  external: Record<string, { pids: number[]; affinity: (string | null)[]; pinned: false; note: string }>;
+  generatorAffinity: Record<number, string | null>;
 }
 
 export interface RunResult {
@@ -69,18 +111,36 @@ export interface RunResult {
   /** What the project's services logged (LOG_LEVEL=warn) during the run. */
   serviceLogs?: Record<string, { lines: number; messages: Record<string, number> }>;
   setup?: { users: number; seconds: number };
-  seed?: { messages: number; seconds: number; indexSeconds: number };
+  seed?: SeedResult & { messages: number };
   history?: {
     messages: number;
     newestPage: HttpResult;
     deepPage: HttpResult;
     search: HttpResult;
     searchCommon: HttpResult;
+    /** GET /search with filters (issue #16), by kind: `q+from`, `has=file`, `threadId`, … */
+    filtered?: Record<string, HttpResult>;
     explain: Record<string, string[]>;
   };
+  /** Repeat 1 of each system (the full fan-out ramp): the detail table. */
   systems: Record<string, SystemResult>;
+  /** Every repeat of each system, in run order. */
+  runs?: Record<string, SystemResult[]>;
+  repeats?: number;
+  /** The order the systems ran in (`baseline-1#1`, `project-1#1`, `baseline-1#2`, …). */
+  order?: string[];
+  pinning?: PinningReport;
+  /** The many-rooms Postgres CPU per message the target halves (µs; --pg-reference-us). */
+  reference?: { postgresUsPerMessage: number };
+  /** Per system, each headline figure's median and spread across repeats. */
+  summary?: Record<string, Record<string, Spread>>;
+  /** Project/baseline from the medians (the sub-keys of the single-run bench kept, new ones added). */
   ratios?: Record<string, number | null>;
+  /** The same ratios per repeat pair (project repeat r / baseline repeat r): median and spread. */
+  pairedRatios?: Record<string, Spread>;
   targets?: Target[];
+  capacity?: unknown;
+  adapters?: unknown;
 }
 
 const KB = 1024;
@@ -111,61 +171,293 @@ function halfRateStep(s: SystemResult | undefined): OpenLoopResult | null {
   return below.length ? below[below.length - 1] : (f.steps[0] ?? null);
 }
 
+const finite = (v: number | null | undefined): v is number => v != null && Number.isFinite(v);
+
+/** Median (mean of the middle two for an even count), range and relative range of the finite values. */
+export function spread(values: (number | null | undefined)[]): Spread {
+  const all = values.map((v) => (finite(v) ? v : null));
+  const xs = all.filter(finite).sort((a, b) => a - b);
+  if (!xs.length) return { median: null, min: null, max: null, relativeSpread: null, n: 0, values: all };
+  const mid = xs.length >> 1;
+  const median = xs.length % 2 ? xs[mid] : (xs[mid - 1] + xs[mid]) / 2;
+  const min = xs[0];
+  const max = xs[xs.length - 1];
+  return {
+    median,
+    min,
+    max,
+    relativeSpread: median ? (max - min) / Math.abs(median) : null,
+    n: xs.length,
+    values: all,
+  };
+}
+
+/** Many-rooms CPU of one process group per message sent (each delivered to its room), µs. */
+function roomsUsPerMessage(s: SystemResult | undefined, group: string, roomSize: number): number | null {
+  const m = s?.manyRooms;
+  return m && m.attempted && m.deliveredPerSecond
+    ? ((m.cpu[group] ?? 0) * 1e6) / (m.deliveredPerSecond / roomSize)
+    : null;
+}
+
+/** Server CPU per delivery at the highest passing fan-out step at or below `rate` (µs). */
+function usPerDeliveryAt(s: SystemResult | undefined, rate: number | null): number | null {
+  const f = s?.fanout;
+  if (!f || rate === null) return null;
+  const ok = f.steps.filter((x) => x.rate <= rate && x.latency.p99 < 100 && x.deliveredPerSecond > 0);
+  const step = ok.sort((a, b) => b.rate - a.rate)[0];
+  return step ? (step.cpu.servers * 1e6) / step.deliveredPerSecond : null;
+}
+
+/** The headline figures of one run of one system, by name (null where the scenario did not run). */
+export function figures(s: SystemResult, roomSize: number): Record<string, number | null> {
+  const f = s.fanout;
+  const atSustainable = f?.steps.find((x) => x.rate === f.sustainableRate) ?? f?.steps[0];
+  const half = halfRateStep(s);
+  return {
+    fanoutSustainableRate: f ? f.sustainableRate : null,
+    fanoutConnectSeconds: f ? f.connect.seconds : null,
+    fanoutReconnectSeconds: f?.reconnect ? f.reconnect.seconds : null,
+    fanoutServerUsPerDeliveryAtSustainable:
+      atSustainable && atSustainable.deliveredPerSecond
+        ? (atSustainable.cpu.servers * 1e6) / atSustainable.deliveredPerSecond
+        : null,
+    halfRateAckP99Ms: half ? half.ack.p99 : null,
+    roomsConnectSeconds: s.connectMany ? s.connectMany.connect.seconds : null,
+    roomsReconnectSeconds: s.connectMany?.reconnect ? s.connectMany.reconnect.seconds : null,
+    manyRoomsP99Ms: s.manyRooms ? s.manyRooms.latency.p99 : null,
+    manyRoomsServerCpu: s.manyRooms ? s.manyRooms.cpu.servers : null,
+    manyRoomsServerUsPerMessage: roomsUsPerMessage(s, 'servers', roomSize),
+    manyRoomsPostgresUsPerMessage: roomsUsPerMessage(s, 'postgres', roomSize),
+    manyRoomsRedisUsPerMessage: roomsUsPerMessage(s, 'redis', roomSize),
+    kbPerConnectionRss: perConnectionKb(s, 'rssBytes'),
+    kbPerConnectionHeap: perConnectionKb(s, 'heapUsedBytes'),
+    hotAckedPerSecond: s.hot ? s.hot.ackedPerSecond : null,
+    hotPersistedPerSecond: s.hot?.seqs ? s.hot.seqs.persistedInRun / s.hot.seconds : null,
+    bigMaxLoopBlockMs: s.big ? s.big.maxLoopBlockMs : null,
+    bigDeliveryRatio: s.big ? s.big.deliveryRatio : null,
+    bigLatencyMaxMs: s.big ? s.big.latencyMaxMs : null,
+    bigConnectSeconds: s.big ? s.big.connectSeconds : null,
+  };
+}
+
+/** Ratio key (without the `-<processes>` suffix) → the figure it divides. */
+const RATIO_FIGURES: Record<string, string> = {
+  fanoutSustainableRate: 'fanoutSustainableRate',
+  manyRoomsP99: 'manyRoomsP99Ms',
+  manyRoomsServerCpu: 'manyRoomsServerCpu',
+  hotThroughput: 'hotAckedPerSecond',
+  'kbPerConnection-rssBytes': 'kbPerConnectionRss',
+  'kbPerConnection-heapUsedBytes': 'kbPerConnectionHeap',
+  fanoutConnect: 'fanoutConnectSeconds',
+  fanoutReconnect: 'fanoutReconnectSeconds',
+  roomsConnect: 'roomsConnectSeconds',
+  roomsReconnect: 'roomsReconnectSeconds',
+  fanoutServerCpuPerDelivery: 'fanoutServerUsPerDeliveryAtCommonRate',
+  manyRoomsServerCpuPerMessage: 'manyRoomsServerUsPerMessage',
+  bigMaxLoopBlock: 'bigMaxLoopBlockMs',
+  bigLatencyMax: 'bigLatencyMaxMs',
+};
+
+const runsOf = (r: RunResult, name: string): SystemResult[] =>
+  r.runs?.[name] ?? (r.systems[name] ? [r.systems[name]] : []);
+
+/**
+ * Medians and spreads per system (`summary`), project/baseline ratios of the medians (`ratios`)
+ * and of each repeat pair (`pairedRatios`), and the targets, all from every repeat.
+ */
 export function evaluateTargets(r: RunResult): Target[] {
   const t: Target[] = [];
-  const sys = r.systems;
+  const roomSize = r.parameters?.roomSize ?? 10;
   r.ratios = {};
+  r.pairedRatios = {};
+  r.summary = {};
+  const perRun: Record<string, Record<string, number | null>[]> = {};
+  for (const name of new Set([...Object.keys(r.systems), ...Object.keys(r.runs ?? {})])) {
+    perRun[name] = runsOf(r, name).map((s) => (s.error ? {} : figures(s, roomSize)));
+  }
+  const med = (name: string, fig: string) => spread((perRun[name] ?? []).map((x) => x[fig])).median;
+  // Server CPU per delivery compares both at one rate: the highest both sustain (from the medians).
   for (const n of [1, 2]) {
-    const p = sys[`project-${n}`];
-    const b = sys[`baseline-${n}`];
-    if (!p && !b) continue;
-    const fr = ratio(p?.fanout?.sustainableRate, b?.fanout?.sustainableRate);
-    r.ratios[`fanoutSustainableRate-${n}`] = fr;
-    for (const step of p?.fanout?.steps ?? []) {
-      const other = b?.fanout?.steps.find((x) => x.rate === step.rate);
-      r.ratios[`fanoutP99@${step.rate}-${n}`] = ratio(step.latency.p99, other?.latency.p99);
-      r.ratios[`fanoutServerCpu@${step.rate}-${n}`] = ratio(step.cpu.servers, other?.cpu.servers);
+    const common = [
+      med(`project-${n}`, 'fanoutSustainableRate'),
+      med(`baseline-${n}`, 'fanoutSustainableRate'),
+    ];
+    const known = common.filter(finite);
+    const rate = known.length === 2 ? Math.min(...known) : null;
+    for (const kind of ['project', 'baseline']) {
+      const name = `${kind}-${n}`;
+      runsOf(r, name).forEach((s, i) => {
+        if (perRun[name][i]) perRun[name][i].fanoutServerUsPerDeliveryAtCommonRate = usPerDeliveryAt(s, rate);
+      });
     }
-    r.ratios[`manyRoomsP99-${n}`] = ratio(p?.manyRooms?.latency.p99, b?.manyRooms?.latency.p99);
-    r.ratios[`manyRoomsServerCpu-${n}`] = ratio(p?.manyRooms?.cpu.servers, b?.manyRooms?.cpu.servers);
-    r.ratios[`hotThroughput-${n}`] = ratio(p?.hot?.ackedPerSecond, b?.hot?.ackedPerSecond);
-    const delivered = p?.fanout?.steps.every((s) => s.deliveryRatio === 1) ?? null;
+  }
+  for (const [name, rows] of Object.entries(perRun)) {
+    const keys = new Set(rows.flatMap((x) => Object.keys(x)));
+    r.summary[name] = Object.fromEntries([...keys].map((k) => [k, spread(rows.map((x) => x[k]))]));
+  }
+  const pairedSpread = (n: number, fig: string): Spread => {
+    const p = perRun[`project-${n}`] ?? [];
+    const b = perRun[`baseline-${n}`] ?? [];
+    return spread(
+      Array.from({ length: Math.min(p.length, b.length) }, (_, i) => ratio(p[i][fig], b[i][fig])),
+    );
+  };
+  const fmtPaired = (x: Spread) =>
+    x.n ? `paired ${fmt(x.median, 2)} [${fmt(x.min, 2)}–${fmt(x.max, 2)}] over ${x.n}` : 'no pairs';
+
+  for (const n of [1, 2]) {
+    const pn = `project-${n}`;
+    const bn = `baseline-${n}`;
+    const pRuns = runsOf(r, pn);
+    const bRuns = runsOf(r, bn);
+    if (!pRuns.length && !bRuns.length) continue;
+    const ratioOf = (key: string): number | null => {
+      const fig = RATIO_FIGURES[key];
+      const v = ratio(med(pn, fig), med(bn, fig));
+      r.ratios![`${key}-${n}`] = v;
+      r.pairedRatios![`${key}-${n}`] = pairedSpread(n, fig);
+      return v;
+    };
+    for (const key of Object.keys(RATIO_FIGURES)) ratioOf(key);
+    // Per fan-out step: the median over the repeats that ran that rate.
+    const rates = [...new Set(pRuns.flatMap((s) => s.fanout?.steps.map((x) => x.rate) ?? []))].sort(
+      (a, b) => a - b,
+    );
+    for (const rate of rates) {
+      const at = (runs: SystemResult[], get: (x: OpenLoopResult) => number) =>
+        spread(runs.map((s) => s.fanout?.steps.find((x) => x.rate === rate)).map((x) => (x ? get(x) : null)))
+          .median;
+      r.ratios[`fanoutP99@${rate}-${n}`] = ratio(
+        at(pRuns, (x) => x.latency.p99),
+        at(bRuns, (x) => x.latency.p99),
+      );
+      r.ratios[`fanoutServerCpu@${rate}-${n}`] = ratio(
+        at(pRuns, (x) => x.cpu.servers),
+        at(bRuns, (x) => x.cpu.servers),
+      );
+    }
+    const proc = `${n} process${n > 1 ? 'es' : ''}`;
+    const fr = r.ratios[`fanoutSustainableRate-${n}`];
+    const bound = [...pRuns, ...bRuns]
+      .map((s) => s.fanout?.generatorBoundFrom)
+      .filter((x): x is number => typeof x === 'number');
+    const boundNote = bound.length
+      ? `; generators out of CPU from ${Math.min(...bound)} msg/s in ${bound.length} run(s): a ceiling there may be theirs`
+      : '';
+    const delivered = pRuns.some((s) => s.fanout)
+      ? pRuns.every((s) => !s.fanout || s.fanout.steps.every((x) => x.deliveryRatio === 1))
+      : null;
     t.push({
-      name: `fan-out rate at p99 < 100 ms ≥ 0.9× baseline, delivery 1.0 (${n} process${n > 1 ? 'es' : ''})`,
-      system: `project-${n}`,
+      name: `fan-out rate at p99 < 100 ms ≥ 0.9× baseline, delivery 1.0 (${proc})`,
+      system: pn,
       value: fr,
       limit: '≥ 0.9 and delivery 1.0',
       pass: fr === null || delivered === null ? null : fr >= 0.9 && delivered,
-      note: `project ${p?.fanout?.sustainableRate ?? '—'} msg/s vs baseline ${b?.fanout?.sustainableRate ?? '—'} msg/s; delivery ${delivered === null ? '—' : delivered ? '1.0 at every step' : '< 1.0 at some step'}`,
+      note: `median project ${fmt(med(pn, 'fanoutSustainableRate'))} msg/s vs baseline ${fmt(med(bn, 'fanoutSustainableRate'))} msg/s; delivery ${delivered === null ? '—' : delivered ? '1.0 at every step' : '< 1.0 at some step'}; ${fmtPaired(r.pairedRatios[`fanoutSustainableRate-${n}`])}${boundNote}`,
+      paired: r.pairedRatios[`fanoutSustainableRate-${n}`],
     });
     for (const field of ['rssBytes', 'heapUsedBytes'] as const) {
-      const mr = ratio(perConnectionKb(p, field), perConnectionKb(b, field));
-      r.ratios[`kbPerConnection-${field}-${n}`] = mr;
+      const key = `kbPerConnection-${field}`;
+      const mr = r.ratios[`${key}-${n}`];
+      const fig = RATIO_FIGURES[key];
       t.push({
         name: `memory per idle authenticated connection (${field === 'rssBytes' ? 'RSS' : 'heap'}) ≤ 1.3× baseline (${n})`,
-        system: `project-${n}`,
+        system: pn,
         value: mr,
         limit: '≤ 1.3',
         pass: mr === null ? null : mr <= 1.3,
-        note: `${fmt(perConnectionKb(p, field))} KB vs ${fmt(perConnectionKb(b, field))} KB`,
+        note: `${fmt(med(pn, fig))} KB vs ${fmt(med(bn, fig))} KB; ${fmtPaired(r.pairedRatios[`${key}-${n}`])}`,
+        paired: r.pairedRatios[`${key}-${n}`],
       });
     }
-    const half = halfRateStep(p);
+    const halfAck = med(pn, 'halfRateAckP99Ms');
     t.push({
       name: `send→ack p99 ≤ 20 ms at half the sustainable rate (${n})`,
-      system: `project-${n}`,
-      value: half ? half.ack.p99 : null,
+      system: pn,
+      value: halfAck,
       limit: '≤ 20 ms',
-      pass: half ? half.ack.p99 <= 20 : null,
-      note: half ? `at ${half.rate} msg/s` : 'no sustainable rate',
+      pass: halfAck === null ? null : halfAck <= 20,
+      note:
+        halfAck === null
+          ? 'no sustainable rate'
+          : `median of ${r.summary[pn]?.halfRateAckP99Ms?.n ?? 0} repeats`,
     });
+    const hot = med(pn, 'hotPersistedPerSecond');
+    const gapFree = pRuns.every((s) => !s.hot?.seqs || s.hot.seqs.gapFree);
     t.push({
       name: `hot channel ≥ 1,000 persisted messages/s, seqs gap-free (${n})`,
-      system: `project-${n}`,
-      value: p?.hot?.seqs ? p.hot.seqs.persistedInRun / p.hot.seconds : null,
+      system: pn,
+      value: hot,
       limit: '≥ 1000/s',
-      pass: p?.hot?.seqs ? p.hot.seqs.persistedInRun / p.hot.seconds >= 1000 && p.hot.seqs.gapFree : null,
-      note: p?.hot?.seqs ? `ack p99 ${fmt(p.hot.ack.p99)} ms; gap-free ${p.hot.seqs.gapFree}` : undefined,
+      pass: hot === null ? null : hot >= 1000 && gapFree,
+      note: hot === null ? undefined : `median; gap-free in every repeat ${gapFree}`,
+    });
+    const cfg = r.parameters;
+    const counts: [string, string, number | undefined, string][] = [
+      ['fanoutConnect', 'connect', cfg?.fanoutClients, 'one channel'],
+      ['fanoutReconnect', 'reconnect (all at once)', cfg?.fanoutClients, 'one channel'],
+      ['roomsConnect', 'connect', cfg?.roomClients, `rooms of ${roomSize}`],
+      ['roomsReconnect', 'reconnect (all at once)', cfg?.roomClients, `rooms of ${roomSize}`],
+    ];
+    for (const [key, what, clients, where] of counts) {
+      const v = r.ratios[`${key}-${n}`];
+      const fig = RATIO_FIGURES[key];
+      t.push({
+        name: `${what} ${clients?.toLocaleString('en') ?? '?'} clients (${where}) ≤ 1.5× baseline time (${n})`,
+        system: pn,
+        value: v,
+        limit: '≤ 1.5',
+        pass: v === null ? null : v <= 1.5,
+        note: `median ${fmt(med(pn, fig))} s vs ${fmt(med(bn, fig))} s; ${fmtPaired(r.pairedRatios[`${key}-${n}`])}`,
+        paired: r.pairedRatios[`${key}-${n}`],
+      });
+    }
+    const cpuRatio = r.ratios[`fanoutServerCpuPerDelivery-${n}`];
+    t.push({
+      name: `fan-out server CPU per delivery ≤ 1.2× baseline, at the highest rate both sustain (${n})`,
+      system: pn,
+      value: cpuRatio,
+      limit: '≤ 1.2',
+      pass: cpuRatio === null ? null : cpuRatio <= 1.2,
+      note: `median ${fmt(med(pn, 'fanoutServerUsPerDeliveryAtCommonRate'))} µs vs ${fmt(med(bn, 'fanoutServerUsPerDeliveryAtCommonRate'))} µs; ${fmtPaired(r.pairedRatios[`fanoutServerCpuPerDelivery-${n}`])}`,
+      paired: r.pairedRatios[`fanoutServerCpuPerDelivery-${n}`],
+    });
+    const roomsP99 = r.ratios[`manyRoomsP99-${n}`];
+    t.push({
+      name: `many rooms e2e p99 ≤ 3× baseline (${n})`,
+      system: pn,
+      value: roomsP99,
+      limit: '≤ 3',
+      pass: roomsP99 === null ? null : roomsP99 <= 3,
+      note: `median ${fmt(med(pn, 'manyRoomsP99Ms'))} ms vs ${fmt(med(bn, 'manyRoomsP99Ms'))} ms; ${fmtPaired(r.pairedRatios[`manyRoomsP99-${n}`])}`,
+      paired: r.pairedRatios[`manyRoomsP99-${n}`],
+    });
+    if (pRuns.some((s) => s.big)) {
+      const block = med(pn, 'bigMaxLoopBlockMs');
+      const delivered = pRuns.every((s) => !s.big || s.big.deliveryRatio === 1);
+      const clients = pRuns.find((s) => s.big)?.big?.clients ?? 0;
+      t.push({
+        name: `max event-loop block during broadcasts to one ${clients.toLocaleString('en')}-socket channel ≤ 50 ms, delivery 1.0 (${n})`,
+        system: pn,
+        value: block,
+        limit: '≤ 50 ms and delivery 1.0',
+        pass: block === null ? null : block <= 50 && delivered,
+        note: `median over repeats, worst of the ${n} gateway(s) (probe resolution 10 ms); baseline ${fmt(med(bn, 'bigMaxLoopBlockMs'))} ms; delivery ${delivered ? '1.0 in every repeat' : '< 1.0 in some repeat'}`,
+      });
+    }
+    const recorded = r.reference?.postgresUsPerMessage ?? null;
+    const pg = med(pn, 'manyRoomsPostgresUsPerMessage');
+    const pgSpread = r.summary[pn]?.manyRoomsPostgresUsPerMessage;
+    t.push({
+      name: `many rooms Postgres CPU per message ≤ half the recorded ${fmt(recorded)} µs (${n})`,
+      system: pn,
+      value: pg,
+      limit: recorded === null ? '—' : `≤ ${fmt(recorded / 2)} µs`,
+      pass: pg === null || recorded === null ? null : pg <= recorded / 2,
+      note: pgSpread?.n
+        ? `µs per message, median [${fmt(pgSpread.min)}–${fmt(pgSpread.max)}]; Postgres is the machine's (other databases' load counts too)`
+        : undefined,
     });
   }
   const h = r.history;
@@ -188,6 +480,22 @@ export function evaluateTargets(r: RunResult): Target[] {
     limit: '≤ 50 ms',
     pass: h ? h.search.latency.p99 <= 50 : null,
     note: h ? `commonest words: p99 ${fmt(h.searchCommon.latency.p99)} ms` : undefined,
+  });
+  // Issue #16: every filter and combination within the same limit as the plain search.
+  const filtered = Object.entries(h?.filtered ?? {});
+  const worst = filtered.sort((a, b) => b[1].latency.p99 - a[1].latency.p99)[0];
+  const failedKinds = filtered.filter(([, x]) => Object.keys(x.statuses).some((c) => c !== '200'));
+  t.push({
+    name: `search p99 with filters ≤ 50 ms, each filter and combination (${h?.filtered ? scale : 'not run'})`,
+    system: 'project-1',
+    value: worst ? worst[1].latency.p99 : null,
+    limit: '≤ 50 ms, all 200',
+    pass: worst ? worst[1].latency.p99 <= 50 && failedKinds.length === 0 : null,
+    note: worst
+      ? `worst ${worst[0]}; ` +
+        filtered.map(([k, x]) => `${k} ${fmt(x.latency.p99)}`).join(', ') +
+        (failedKinds.length ? `; non-200 answers in ${failedKinds.map(([k]) => k).join(', ')}` : '')
+      : undefined,
   });
   return t;
 }
@@ -351,6 +659,14 @@ export function renderTable(r: RunResult): string {
     (s) => (s?.memory ? fmt(s.memory.connects.reduce((a, c) => a + c.seconds, 0)) : '—'),
     (s) => s?.memory?.connects.reduce((a, c) => a + c.seconds, 0),
   );
+  row(
+    `all ${cfg?.roomClients ?? ''} clients reconnect at once (s) · presence events`,
+    (s) =>
+      s?.connectMany?.reconnect
+        ? `${fmt(s.connectMany.reconnect.seconds)} · ${s.connectMany.reconnect.presenceEvents}`
+        : '—',
+    (s) => s?.connectMany?.reconnect?.seconds,
+  );
 
   row(
     `hot channel (${cfg?.hotSenders ?? ''} senders × ${cfg?.hotWindow ?? ''}): acked msg/s (project: persisted)`,
@@ -365,6 +681,27 @@ export function renderTable(r: RunResult): string {
   row(`seqs gap-free (hot, fan-out, rooms channels)`, (s) =>
     s?.kind === 'project' ? (s.seqs ? (s.seqs.gapFree ? 'yes' : 'NO') : '—') : 'n/a',
   );
+  if (Object.values(r.systems).some((s) => s.big)) {
+    const bigClients = Object.values(r.systems).find((s) => s.big)?.big?.clients ?? 0;
+    row(
+      `big channel (${bigClients.toLocaleString('en')} sockets, 2 msg/s): max event-loop block ms`,
+      (s) => (s?.big ? fmt(s.big.maxLoopBlockMs) : '—'),
+      (s) => s?.big?.maxLoopBlockMs,
+    );
+    row(
+      `big channel: e2e p50 / max ms · delivery ratio`,
+      (s) =>
+        s?.big
+          ? `${fmt(s.big.latencyP50Ms)} / ${fmt(s.big.latencyMaxMs)} · ${s.big.deliveryRatio.toFixed(4)}`
+          : '—',
+      (s) => s?.big?.latencyMaxMs,
+    );
+    row(
+      `big channel: connect (s)`,
+      (s) => (s?.big ? `${fmt(s.big.connectSeconds)} (${s.big.connected}/${s.big.clients})` : '—'),
+      (s) => s?.big?.connectSeconds,
+    );
+  }
 
   const h = r.history;
   const hist = (label: string, x: HttpResult | undefined) =>
@@ -378,26 +715,9 @@ export function renderTable(r: RunResult): string {
     hist(`history deep page p50 / p99 ms`, h.deepPage);
     hist(`search (random word) p50 / p99 ms`, h.search);
     hist(`search (commonest words) p50 / p99 ms`, h.searchCommon);
+    for (const [k, x] of Object.entries(h.filtered ?? {})) hist(`search ${k} p50 / p99 ms`, x);
   }
-  for (const t of r.targets ?? []) {
-    const n = Number(t.system.split('-')[1]);
-    const verdict = t.pass === null ? 'n/a' : t.pass ? 'PASS' : 'MISS';
-    rows.push([
-      `TARGET ${t.name}`,
-      ...cols.flatMap((c) => [
-        '',
-        c === n ? `**${verdict}** ${fmt(t.value)}${t.note ? ` (${t.note})` : ''}` : '',
-        '',
-      ]),
-    ]);
-  }
-
-  const esc = (s: string) => s.replace(/\|/g, '\\|');
-  const lines = [
-    `| ${header.map(esc).join(' | ')} |`,
-    `| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
-    ...rows.map((l) => `| ${l.map(esc).join(' | ')} |`),
-  ];
+  const lines = markdown(header, rows);
   const busy = r.machine.loadAverageAtStart[0] > 0.5 * r.machine.cores;
   const intro = [
     `## Chat benchmark ${r.startedAt} (${r.parameters?.mode ?? '?'})`,
@@ -417,8 +737,193 @@ export function renderTable(r: RunResult): string {
       : '',
     r.profileDir ? `CPU profiles in ${r.profileDir} (bench/profile-summary.ts).` : '',
     r.error ? `**Error: ${r.error}**` : '',
+    pinningLine(r),
     'Latency is end to end from the intended send time (coordinated omission corrected); CPU in cores (1.0 = one core).',
     '',
   ].filter((l, i, a) => l !== '' || a[i - 1] !== '');
-  return [...intro, ...lines].join('\n');
+  const repeats = r.repeats ?? 1;
+  const stack = renderStackScenarios(r);
+  if (!cols.length) return [...intro, ...stack].join('\n');
+  return [
+    ...intro,
+    `### Medians over ${repeats} repeat${repeats > 1 ? 's' : ''} (baseline and project interleaved), and the targets`,
+    '',
+    ...renderSummary(r, cols),
+    '',
+    `### Detail: repeat 1 of ${repeats}`,
+    '',
+    ...lines,
+    ...(stack.length ? ['', ...stack] : []),
+  ].join('\n');
+}
+
+type CapacityResult = Awaited<ReturnType<typeof capacityScenario>>;
+type AdaptersResult = Awaited<ReturnType<typeof adaptersScenario>>;
+
+/** The capacity and adapters scenarios: one table per adapter, a row per gateway replica. */
+function renderStackScenarios(r: RunResult): string[] {
+  const out: string[] = [];
+  const entries = (x: unknown) => Object.entries((x ?? {}) as Record<string, unknown>);
+  const seen = (x: { adapter: string; adapterSeen: { observed: string } }) =>
+    x.adapterSeen.observed === x.adapter
+      ? ''
+      : ` — **Redis shows the ${x.adapterSeen.observed} adapter in use, not ${x.adapter}**`;
+  for (const [adapter, raw] of entries(r.capacity)) {
+    const c = raw as CapacityResult | { error: string };
+    out.push(`### Capacity (${adapter})`, '');
+    if ('error' in c) {
+      out.push(`**Error: ${c.error}**`, '');
+      continue;
+    }
+    out.push(
+      `${c.gateways} gateways × ${c.connectionsPerGateway} connections (${c.users} users, ${fmt(c.connectionsPerUser)} each, ` +
+        `${c.rooms} rooms of ${c.roomSize}), ${c.rate} msg/s; connected ${c.connect.connected}/${c.connect.clients} ` +
+        `in ${fmt(c.connect.seconds)} s; delivery ${c.load.deliveryRatio.toFixed(4)}, e2e p99 ${fmt(c.load.latency.p99)} ms. ` +
+        `Redis CPU per published message ${fmt(c.redis.cpuUsPerPublishedMessage)} µs, Postgres ${fmt(c.postgres.cpuUsPerMessage)} µs${seen(c)}.`,
+      '',
+      ...markdown(
+        [
+          'gateway',
+          'connections',
+          'sends/s',
+          'deliveries/s',
+          'CPU cores idle at 0 · idle connected · load',
+          'idle CPU µs/s per connection',
+          'RSS · heap KB per connection',
+          'CPU µs per delivery (above idle · gross)',
+        ],
+        c.replicas.map((x) => [
+          String(x.gateway),
+          String(x.connections),
+          fmt(x.sendsPerSecond),
+          fmt(x.deliveriesPerSecond),
+          `${fmt(x.cpuCores.idleAt0, 3)} · ${fmt(x.cpuCores.idleConnected, 3)} · ${fmt(x.cpuCores.load, 3)}`,
+          fmt(x.idleCpuUsPerConnectionSecond),
+          `${fmt(x.rssKbPerConnection)} · ${fmt(x.heapKbPerConnection)}`,
+          `${fmt(x.cpuUsPerDelivery)} · ${fmt(x.cpuUsPerDeliveryGross)}`,
+        ]),
+      ),
+      '',
+    );
+  }
+  for (const [adapter, raw] of entries(r.adapters)) {
+    const a = raw as AdaptersResult | { error: string };
+    out.push(`### Adapters (${adapter})`, '');
+    if ('error' in a) {
+      out.push(`**Error: ${a.error}**`, '');
+      continue;
+    }
+    out.push(
+      `${a.gateways} gateways × ${a.connectionsPerGateway} connections, ${a.rooms} rooms of ${a.roomSize}, each room's ` +
+        `members on one gateway; ${a.rate} msg/s. CPU per message a replica spends on rooms it holds no socket for ` +
+        `(gateways 2–${a.gateways}, messages only to gateway 1's rooms): **${fmt(a.foreignRoomCpuUsPerMessage)} µs**; ` +
+        `Redis ${fmt(a.redis.cpuUsPerPublishedMessage)} µs per message${seen(a)}.`,
+      '',
+      ...markdown(
+        [
+          'gateway',
+          'connections · rooms held',
+          'CPU cores idle · gateway 1 rooms · all rooms',
+          'CPU µs per message: gateway 1 rooms · all rooms',
+        ],
+        a.replicas.map((x) => [
+          String(x.gateway),
+          `${x.connections} · ${x.roomsHeld}`,
+          `${fmt(x.cpuCores.idle, 3)} · ${fmt(x.cpuCores.ownRoomsOfGateway1, 3)} · ${fmt(x.cpuCores.allRooms, 3)}`,
+          `${fmt(x.cpuUsPerMessageGateway1Rooms)} · ${fmt(x.cpuUsPerMessageAllRooms)}`,
+        ]),
+      ),
+      '',
+    );
+  }
+  return out;
+}
+
+function markdown(header: string[], rows: string[][]): string[] {
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  return [
+    `| ${header.map(esc).join(' | ')} |`,
+    `| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
+    ...rows.map((l) => `| ${l.map(esc).join(' | ')} |`),
+  ];
+}
+
+function pinningLine(r: RunResult): string {
+  const p = r.pinning;
+  if (!p) return '';
+  const ext = Object.entries(p.external)
+    .map(([k, v]) => `${k} on CPUs ${[...new Set(v.affinity)].join('/') || '?'}`)
+    .join(', ');
+  return p.pinned
+    ? `Pinned with taskset: servers on CPU ${p.serverCpus}, load generators and the orchestrator on CPU ${p.generatorCpus}; ` +
+        `Postgres and Redis are the machine's own services and float (${ext}).`
+    : `**Unpinned** (${p.reason}): servers, generators, Postgres and Redis share every core (${ext}).`;
+}
+
+/** Headline figures as `median [min–max] ±spread %` per system, the ratio of medians and of pairs. */
+const SUMMARY_ROWS: [string, string][] = [
+  ['fanoutSustainableRate', 'fan-out: highest rate with e2e p99 < 100 ms (msg/s)'],
+  [
+    'fanoutServerUsPerDeliveryAtCommonRate',
+    'fan-out: server CPU µs per delivery at the highest rate both sustain',
+  ],
+  ['fanoutServerUsPerDeliveryAtSustainable', 'fan-out: server CPU µs per delivery at own sustainable rate'],
+  ['halfRateAckP99Ms', 'fan-out: send→ack p99 at half the sustainable rate (ms)'],
+  ['fanoutConnectSeconds', 'fan-out: connect all clients (s)'],
+  ['fanoutReconnectSeconds', 'fan-out: all clients reconnect at once (s)'],
+  ['roomsConnectSeconds', 'many rooms: connect all clients (s)'],
+  ['roomsReconnectSeconds', 'many rooms: all clients reconnect at once (s)'],
+  ['manyRoomsP99Ms', 'many rooms: e2e p99 (ms)'],
+  ['manyRoomsServerUsPerMessage', 'many rooms: server CPU µs per message'],
+  ['manyRoomsPostgresUsPerMessage', 'many rooms: Postgres CPU µs per message'],
+  ['manyRoomsRedisUsPerMessage', 'many rooms: Redis CPU µs per message'],
+  ['kbPerConnectionRss', 'memory per idle connection: RSS KB'],
+  ['kbPerConnectionHeap', 'memory per idle connection: heap KB'],
+  ['hotAckedPerSecond', 'hot channel: acked msg/s'],
+  ['bigMaxLoopBlockMs', 'big channel: max event-loop block during its broadcasts (ms)'],
+  ['bigLatencyMaxMs', 'big channel: e2e max (ms)'],
+  ['bigConnectSeconds', 'big channel: connect all sockets (s)'],
+];
+
+function renderSummary(r: RunResult, cols: number[]): string[] {
+  const header = ['figure'];
+  for (const n of cols) header.push(`baseline ×${n}`, `project ×${n}`, 'p/b medians', 'p/b pairs');
+  const cell = (x: Spread | undefined) =>
+    x?.n
+      ? `${fmt(x.median)}${x.n > 1 ? ` [${fmt(x.min)}–${fmt(x.max)}] ±${fmt(((x.relativeSpread ?? 0) * 100) / 2, 0)}%` : ''}`
+      : '—';
+  const rows: string[][] = [];
+  for (const [fig, label] of SUMMARY_ROWS) {
+    if (!cols.some((n) => r.summary?.[`project-${n}`]?.[fig]?.n || r.summary?.[`baseline-${n}`]?.[fig]?.n))
+      continue;
+    const line = [label];
+    for (const n of cols) {
+      const p = r.summary?.[`project-${n}`]?.[fig];
+      const b = r.summary?.[`baseline-${n}`]?.[fig];
+      const paired = Object.entries(r.pairedRatios ?? {}).find(
+        ([k]) => k.endsWith(`-${n}`) && RATIO_FIGURES[k.slice(0, -`-${n}`.length)] === fig,
+      )?.[1];
+      line.push(
+        cell(b),
+        cell(p),
+        fmt(ratio(p?.median, b?.median), 2),
+        paired?.n ? `${fmt(paired.median, 2)} [${fmt(paired.min, 2)}–${fmt(paired.max, 2)}]` : '',
+      );
+    }
+    rows.push(line);
+  }
+  for (const t of r.targets ?? []) {
+    const n = Number(t.system.split('-')[1]);
+    const verdict = t.pass === null ? 'n/a' : t.pass ? 'PASS' : 'MISS';
+    rows.push([
+      `TARGET ${t.name}`,
+      ...cols.flatMap((c) => [
+        '',
+        c === n ? `**${verdict}** ${fmt(t.value)}${t.note ? ` (${t.note})` : ''}` : '',
+        '',
+        '',
+      ]),
+    ]);
+  }
+  return markdown(header, rows);
 }

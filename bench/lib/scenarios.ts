@@ -26,6 +26,10 @@ export interface Config {
   hotWindow: number;
   hotMs: number;
   seedMessages: number;
+  /** Sockets (one user each) in the one big channel of the `big` scenario (--big-clients). */
+  bigClients: number;
+  /** The big channel's measured window (2 broadcasts a second). */
+  bigMs: number;
   historyRequests: number;
   searchRequests: number;
   /** Unmeasured history and search requests of each kind before the measured ones. */
@@ -58,7 +62,7 @@ export interface Ctx {
 const epochNow = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
-interface Placement {
+export interface Placement {
   gen: number;
   socket: number;
   /** Index of the server (gateway / baseline process) the client is connected to. */
@@ -75,7 +79,7 @@ export interface ConnectResult {
   presenceEvents: number;
 }
 
-function groups(ctx: Ctx, sys: System): ProcessGroup[] {
+export function groups(ctx: Ctx, sys: System): ProcessGroup[] {
   return [
     { name: 'servers', pids: () => sys.servers.map((s) => s.pid) },
     ...(sys.otherPids.length ? [{ name: 'auth+media', pids: () => sys.otherPids }] : []),
@@ -100,7 +104,8 @@ const FOLLOWED_USERS = 20;
 export async function connectActors(
   ctx: Ctx,
   sys: System,
-  actors: { actor: Actor; channelId: string }[],
+  /** `server`: the gateway (index into sys.urls) to connect to; default actor i to i % servers. */
+  actors: { actor: Actor; channelId: string; server?: number }[],
 ): Promise<{ placements: Placement[]; result: ConnectResult }> {
   const W = ctx.pool.size;
   const G = sys.urls.length;
@@ -116,13 +121,18 @@ export async function connectActors(
     if (sys.kind !== 'project') return undefined;
     const ids = byChannel.get(channelId) ?? [];
     const n = Math.min(FOLLOWED_USERS, ids.length - 1);
-    return Array.from({ length: n }, (_, k) => ids[(at + 1 + k) % ids.length]);
+    // A user with several connections (the capacity scenario) is listed once and not by itself.
+    const own = ids[at];
+    return [...new Set(Array.from({ length: n }, (_, k) => ids[(at + 1 + k) % ids.length]))].filter(
+      (id) => id !== own,
+    );
   };
-  actors.forEach(({ actor, channelId }, i) => {
-    const gen = Math.floor(i / G) % W;
+  const serverOf = actors.map((a, i) => a.server ?? i % G);
+  actors.forEach(({ actor, channelId, server }, i) => {
+    const gen = server === undefined ? Math.floor(i / G) % W : i % W;
     local.push({ gen, index: perGen[gen].length });
     perGen[gen].push({
-      url: sys.urls[i % G],
+      url: sys.urls[serverOf[i]],
       auth: auth(sys, actor, channelId),
       follow: followed(channelId, position[i]),
     });
@@ -146,7 +156,11 @@ export async function connectActors(
   const errors: Record<string, number> = {};
   for (const r of replies) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
   return {
-    placements: local.map(({ gen, index }, i) => ({ gen, socket: replies[gen].base + index, server: i % G })),
+    placements: local.map(({ gen, index }, i) => ({
+      gen,
+      socket: replies[gen].base + index,
+      server: serverOf[i],
+    })),
     result: {
       clients: actors.length,
       connected: replies.reduce((a, r) => a + r.connected, 0),
@@ -249,7 +263,7 @@ async function redisStats(redis: Redis): Promise<RedisStats | null> {
 }
 
 /** CPU, event-loop figures of the servers and of the generators between `from` and `to` (epoch ms). */
-async function measureWindow(ctx: Ctx, sys: System, from: number, to: number): Promise<WindowFigures> {
+export async function measureWindow(ctx: Ctx, sys: System, from: number, to: number): Promise<WindowFigures> {
   const sampler = new CpuSampler(groups(ctx, sys));
   await sleep(from - epochNow());
   let redisBefore: RedisStats | null = null;

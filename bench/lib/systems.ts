@@ -1,6 +1,7 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { startProcessStack, type ProcessStack } from '../../scripts/lib/process-stack';
+import { pinPid, spawnNode, withAffinity } from './pinning';
 
 export type { ProcessStack };
 
@@ -34,6 +35,11 @@ export interface ProjectOptions {
   nodeOptions: string;
   probeDir: string;
   log: (line: string) => void;
+  /** taskset CPU list for every service process (null: unpinned), and the orchestrator's own. */
+  serverCpus: string | null;
+  orchestratorCpus: string | null;
+  /** Extra environment for the services, e.g. SOCKET_ADAPTER. */
+  env?: Record<string, string>;
 }
 
 /**
@@ -42,30 +48,36 @@ export interface ProjectOptions {
  * (every generated user would otherwise be rate limited like a person).
  */
 export async function startProject(o: ProjectOptions): Promise<ProcessStack> {
-  const stack = await startProcessStack({
-    gateways: o.gateways,
-    port: 0,
-    dataDir: o.dataDir,
-    distDir: o.distDir,
-    log: o.log,
-    env: {
-      DATABASE_URL: o.databaseUrl,
-      REDIS_URL: o.redisUrl,
-      REDIS_PREFIX: o.redisPrefix,
-      LOG_LEVEL: 'warn',
-      REGISTER_MAX_PER_IP_PER_HOUR: '1000000',
-      LOGIN_MAX_FAILURES_PER_IP: '1000000',
-      LOGIN_MAX_FAILURES_PER_USER: '1000000',
-      COMMAND_RATE_PER_SECOND: '1000000',
-      HTTP_RATE_PER_MINUTE: '100000000',
-      ACCESS_TOKEN_TTL_SECONDS: '7200',
-      NODE_OPTIONS: o.nodeOptions,
-      BENCH_PROBE_DIR: o.probeDir,
-      // bench/probe.ts records a CPU profile per process when set (--profile).
-      ...(process.env.BENCH_CPU_PROF_DIR ? { BENCH_CPU_PROF_DIR: process.env.BENCH_CPU_PROF_DIR } : {}),
-    },
-  });
+  // process-stack spawns `node` itself: the services inherit this process's affinity while it
+  // starts them (and are pinned again by pid, every thread, in case a thread escaped).
+  const stack = await withAffinity(o.serverCpus, o.orchestratorCpus, () =>
+    startProcessStack({
+      gateways: o.gateways,
+      port: 0,
+      dataDir: o.dataDir,
+      distDir: o.distDir,
+      log: o.log,
+      env: {
+        DATABASE_URL: o.databaseUrl,
+        REDIS_URL: o.redisUrl,
+        REDIS_PREFIX: o.redisPrefix,
+        LOG_LEVEL: 'warn',
+        REGISTER_MAX_PER_IP_PER_HOUR: '1000000',
+        LOGIN_MAX_FAILURES_PER_IP: '1000000',
+        LOGIN_MAX_FAILURES_PER_USER: '1000000',
+        COMMAND_RATE_PER_SECOND: '1000000',
+        HTTP_RATE_PER_MINUTE: '100000000',
+        ACCESS_TOKEN_TTL_SECONDS: '7200',
+        NODE_OPTIONS: o.nodeOptions,
+        BENCH_PROBE_DIR: o.probeDir,
+        // bench/probe.ts records a CPU profile per process when set (--profile).
+        ...(process.env.BENCH_CPU_PROF_DIR ? { BENCH_CPU_PROF_DIR: process.env.BENCH_CPU_PROF_DIR } : {}),
+        ...o.env,
+      },
+    }),
+  );
   for (const g of stack.gateways) assertLoopback(g.url);
+  for (const svc of [stack.auth, stack.media, ...stack.gateways]) pinPid(svc.child.pid!, o.serverCpus);
   return stack;
 }
 
@@ -88,6 +100,8 @@ export interface BaselineOptions {
   redisPrefix: string;
   nodeOptions: string;
   probeDir: string;
+  /** taskset CPU list for the servers (null: unpinned). */
+  serverCpus: string | null;
 }
 
 /** N bare socket.io processes (bench/baseline-server.ts); the Redis adapter when N > 1. */
@@ -103,8 +117,7 @@ export async function startBaseline(o: BaselineOptions): Promise<System> {
   try {
     const ports: number[] = [];
     for (let i = 0; i < o.processes; i++) {
-      const child = fork(join(__dirname, '..', 'baseline-server.js'), [], {
-        execArgv: [],
+      const child = spawnNode(join(__dirname, '..', 'baseline-server.js'), o.serverCpus, {
         env: {
           ...process.env,
           NODE_ENV: 'production',
