@@ -84,6 +84,7 @@ describe('gateway channels', () => {
         memberCount: 1,
         lastSeq: 0,
         unreadCount: 0,
+        mentionCount: 0,
       });
       for (const tab of tabs) expect((await tab.inbox.next('channel:joined')).id).toBe(res.body.id);
       const members = await as(owner)('GET', `/channels/${res.body.id}/members`);
@@ -509,6 +510,26 @@ describe('gateway channels', () => {
 
       expect((await as(member)('POST', `/channels/${pub.id}/read`, { seq: -1 })).status).toBe(400);
       expect((await as(outsider)('POST', `/channels/${pub.id}/read`, { seq: 1 })).status).toBe(403);
+    });
+
+    it('pushes a topic change with each member’s own unread and mention counts', async () => {
+      const pub = await channel('public');
+      await as(member)('POST', `/channels/${pub.id}/join`);
+      await as(outsider)('POST', `/channels/${pub.id}/join`);
+      await as(owner)('POST', `/channels/${pub.id}/messages`, { body: `hi @${member.username}` });
+      await as(owner)('POST', `/channels/${pub.id}/messages`, { body: 'no mention' });
+      const [m, o] = [await open(member), await open(outsider)];
+      expect((await as(owner)('PATCH', `/channels/${pub.id}`, { topic: 'new topic' })).status).toBe(200);
+      expect(await m.inbox.next('channel:updated')).toMatchObject({
+        topic: 'new topic',
+        unreadCount: 2,
+        mentionCount: 1,
+      });
+      expect(await o.inbox.next('channel:updated')).toMatchObject({
+        topic: 'new topic',
+        unreadCount: 2,
+        mentionCount: 0,
+      });
     });
 
     it('starts a new member with nothing unread', async () => {

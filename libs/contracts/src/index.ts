@@ -3,3 +3,4 @@ export * from './errors';
 export * from './objects';
 export * from './limits';
 export * from './socket-events';
+export * from './reaction-emoji';

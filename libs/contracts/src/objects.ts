@@ -104,6 +104,29 @@ export interface AuthResult {
 export interface MessagePage {
   messages: Message[];
   hasMore: boolean;
+  /** `?around=` pages only: older messages exist before the first one. */
+  hasMoreBefore?: boolean;
+  /** `?around=` pages only: newer messages exist after the last one. */
+  hasMoreAfter?: boolean;
+}
+
+/** A thread the caller follows, as `GET /users/me/threads` lists it. */
+export interface ThreadSummary {
+  root: Message;
+  /** Replies after the caller's thread read marker, by others, not deleted. */
+  unreadReplies: number;
+  /** When the newest reply was sent. */
+  lastReplyAt: string;
+}
+
+/** `GET /users/me/threads`: followed threads, newest activity first. */
+export interface ThreadList {
+  threads: ThreadSummary[];
+  /** Followed threads (all pages) with at least one unread reply. */
+  unreadThreads: number;
+  hasMore: boolean;
+  /** Pass as `before` for the next page; null when `hasMore` is false. */
+  next: string | null;
 }
 
 export interface SearchResult {

@@ -10,6 +10,7 @@ export const CLIENT_EVENTS = {
   channelRead: 'channel:read',
   typing: 'typing',
   presenceSubscribe: 'presence:subscribe',
+  threadRead: 'thread:read',
   reactionAdd: 'reaction:add',
   reactionRemove: 'reaction:remove',
 } as const;
@@ -26,6 +27,7 @@ export const SERVER_EVENTS = {
   memberJoined: 'member:joined',
   memberLeft: 'member:left',
   sessionEnded: 'session:ended',
+  threadUpdated: 'thread:updated',
   messageReactions: 'message:reactions',
 } as const;
 
@@ -48,10 +50,42 @@ export interface SyncChannelPayload {
   channelId: string;
   afterSeq: number;
   limit?: number;
+  /**
+   * The `syncedAt` of this channel's previous sync: the ack's `changes` then lists the messages up
+   * to `afterSeq` that changed since (edits, deletions, reactions, pins, reply counts).
+   */
+  changedSince?: string;
+}
+/** `channel:sync` acknowledgement body. */
+export interface SyncChannelResult {
+  /** Messages with seq > afterSeq, ascending. */
+  messages: Message[];
+  hasMore: boolean;
+  /** Messages with seq ≤ afterSeq changed since `changedSince` (oldest change first); [] without it. */
+  changes: Message[];
+  /** More changed than one ack carries: reload the channel's pages instead of patching them. */
+  changesHasMore: boolean;
+  /** Server time to pass as `changedSince` next time. */
+  syncedAt: string;
 }
 export interface ReadChannelPayload {
   channelId: string;
   seq: number;
+}
+/** `thread:read`: replies of the thread up to `seq` are read (`threadId`: the root or a reply of it). */
+export interface ReadThreadPayload {
+  threadId: string;
+  seq: number;
+}
+/** `thread:updated`: the user's thread read marker moved (pushed to their own sockets). */
+export interface ThreadUpdatedEvent {
+  /** The root's id. */
+  threadId: string;
+  channelId: string;
+  lastReadSeq: number;
+  unreadReplies: number;
+  /** Followed threads with unread replies, all channels. */
+  unreadThreads: number;
 }
 export interface TypingPayload {
   channelId: string;
@@ -115,11 +149,15 @@ export interface ClientToServerEvents {
   'message:send': (payload: SendMessagePayload, ack: Cb<{ message: Message }>) => void;
   'message:edit': (payload: EditMessagePayload, ack: Cb<{ message: Message }>) => void;
   'message:delete': (payload: DeleteMessagePayload, ack: Cb) => void;
-  'channel:sync': (payload: SyncChannelPayload, ack: Cb<{ messages: Message[]; hasMore: boolean }>) => void;
+  'channel:sync': (payload: SyncChannelPayload, ack: Cb<SyncChannelResult>) => void;
   'channel:read': (payload: ReadChannelPayload, ack: Cb) => void;
   typing: (payload: TypingPayload, ack: Cb) => void;
   /** Ack: which of the subscribed users are online now; `presence` pushes follow their changes. */
   'presence:subscribe': (payload: PresenceSubscribePayload, ack: Cb<{ online: string[] }>) => void;
+  'thread:read': (payload: ReadThreadPayload, ack: Cb) => void;
+  /** Idempotent; the change is pushed as `message:reactions`. */
+  'reaction:add': (payload: ReactionPayload, ack: Cb) => void;
+  'reaction:remove': (payload: ReactionPayload, ack: Cb) => void;
 }
 
 /** Server → client pushes. */
@@ -135,5 +173,6 @@ export interface ServerToClientEvents {
   'member:joined': (event: MemberEvent) => void;
   'member:left': (event: MemberEvent) => void;
   'session:ended': (event: SessionEndedEvent) => void;
+  'thread:updated': (event: ThreadUpdatedEvent) => void;
   'message:reactions': (event: MessageReactionsEvent) => void;
 }

@@ -2,7 +2,18 @@ import { Client } from 'pg';
 import { createDataSource } from '@chat/database';
 import { freshDatabase } from '../../../test/support/database';
 
-const TABLES = ['channels', 'files', 'login_sessions', 'memberships', 'messages', 'refresh_tokens', 'users'];
+const TABLES = [
+  'channels',
+  'files',
+  'login_sessions',
+  'memberships',
+  'message_mentions',
+  'message_reactions',
+  'messages',
+  'refresh_tokens',
+  'thread_follows',
+  'users',
+];
 
 async function tables(url: string): Promise<string[]> {
   const c = new Client({ connectionString: url });

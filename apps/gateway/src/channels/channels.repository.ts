@@ -15,12 +15,23 @@ export interface ChannelAccessRow {
 export interface UnreadRow {
   user_id: string;
   unread_count: number;
+  mention_count: number;
 }
 
 /** A member's unread messages: after their read marker, by others, not deleted. `m` is the membership. */
 const UNREAD_COUNT = `(SELECT count(*)::int FROM messages x
     WHERE x.channel_id = m.channel_id AND x.seq > m.last_read_seq
       AND x.author_id <> m.user_id AND x.deleted_at IS NULL)`;
+
+/**
+ * A member's unread mentions: messages after their read marker, by others, that mention them or
+ * the channel (user_id NULL). A deleted message has no message_mentions rows. Read from
+ * message_mentions (channel_id, user_id, seq): two short index ranges per channel, however long
+ * the backlog of unread messages without mentions.
+ */
+const MENTION_COUNT = `(SELECT count(DISTINCT mm.message_id)::int FROM message_mentions mm
+    WHERE mm.channel_id = m.channel_id AND mm.seq > m.last_read_seq
+      AND (mm.user_id = m.user_id OR mm.user_id IS NULL) AND mm.author_id <> m.user_id)`;
 
 /**
  * Channels as one viewer sees them ($1 is the viewer's id). Counts come from indexes: memberships'
@@ -30,6 +41,7 @@ const CHANNEL_SELECT = `
   SELECT c.id, c.name, c.kind, c.topic, c.created_by, c.created_at, c.last_seq,
          (SELECT count(*)::int FROM memberships mc WHERE mc.channel_id = c.id) AS member_count,
          CASE WHEN m.user_id IS NULL THEN 0 ELSE ${UNREAD_COUNT} END AS unread_count,
+         CASE WHEN m.user_id IS NULL THEN 0 ELSE ${MENTION_COUNT} END AS mention_count,
          CASE WHEN c.kind = 'dm' THEN (
            SELECT u.username FROM memberships md JOIN users u ON u.id = md.user_id
             WHERE md.channel_id = c.id AND md.user_id <> $1
@@ -227,7 +239,8 @@ export class ChannelsRepository {
   /** Every member of the channel with their unread count. */
   unreadCounts(channelId: string): Promise<UnreadRow[]> {
     return this.sql.rows<UnreadRow>(
-      `SELECT m.user_id, ${UNREAD_COUNT} AS unread_count FROM memberships m WHERE m.channel_id = $1`,
+      `SELECT m.user_id, ${UNREAD_COUNT} AS unread_count, ${MENTION_COUNT} AS mention_count
+         FROM memberships m WHERE m.channel_id = $1`,
       [channelId],
     );
   }

@@ -198,14 +198,20 @@ export class ChannelsService {
     const rows = await this.channels.unreadCounts(channelId);
     if (rows.length === 0) return;
     const base = await this.channelFor(rows[0].user_id, channelId);
-    const byCount = new Map<number, string[]>();
+    // The counters are per member: one push per distinct (unread, mentions) pair.
+    const groups = new Map<string, { unreadCount: number; mentionCount: number; userIds: string[] }>();
     for (const r of rows) {
-      const group = byCount.get(r.unread_count) ?? [];
-      group.push(r.user_id);
-      byCount.set(r.unread_count, group);
+      const key = `${r.unread_count}/${r.mention_count}`;
+      const group = groups.get(key) ?? {
+        unreadCount: r.unread_count,
+        mentionCount: r.mention_count,
+        userIds: [],
+      };
+      group.userIds.push(r.user_id);
+      groups.set(key, group);
     }
-    for (const [unreadCount, userIds] of byCount) {
-      this.hub.toUsers(userIds, 'channel:updated', { ...base, unreadCount });
+    for (const { unreadCount, mentionCount, userIds } of groups.values()) {
+      this.hub.toUsers(userIds, 'channel:updated', { ...base, unreadCount, mentionCount });
     }
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Message, MessagePage } from '@chat/contracts';
 import { toMessageDto } from './message.mapper';
-import { MessagesRepository, type StoredMessageRow } from './messages.repository';
+import { MessagesRepository, type SearchFilters, type StoredMessageRow } from './messages.repository';
 
 export interface PageQuery {
   /** Only seqs below this. */
@@ -9,6 +9,8 @@ export interface PageQuery {
   /** Only seqs above this. */
   after?: number;
   limit: number;
+  /** Top-level messages only (no thread replies). */
+  rootsOnly?: boolean;
 }
 
 /** Reads messages as the contract shows them: author names and attachments filled in, in seq order. */
@@ -29,6 +31,47 @@ export class MessageReader {
     const page = rows.slice(0, q.limit);
     if (!forward) page.reverse();
     return { messages: page.map(toMessage), hasMore };
+  }
+
+  /**
+   * The page of `limit` messages centred on `seq` (permalinks), ascending: half before it, the rest
+   * from it on; a side with fewer leaves its room to the other. `hasMoreBefore`/`hasMoreAfter` say
+   * whether older/newer messages lie outside the page; `hasMore` is either of them.
+   */
+  async around(channelId: string, seq: number, limit: number): Promise<MessagePage> {
+    // Each side read with room for the whole page plus one, so the other side's shortfall can be
+    // filled and what lies beyond detected, in two index range scans.
+    const [before, after] = await Promise.all([
+      this.messages.page(channelId, { before: seq }, false, limit + 1),
+      this.messages.page(channelId, { after: seq - 1 }, true, limit + 1),
+    ]);
+    const half = Math.floor((limit - 1) / 2);
+    const fromAfter = Math.min(after.length, Math.max(limit - half, limit - before.length));
+    const fromBefore = Math.min(before.length, limit - fromAfter);
+    const page = [...before.slice(0, fromBefore).reverse(), ...after.slice(0, fromAfter)];
+    const hasMoreBefore = before.length > fromBefore;
+    const hasMoreAfter = after.length > fromAfter;
+    return {
+      messages: page.map(toMessage),
+      hasMore: hasMoreBefore || hasMoreAfter,
+      hasMoreBefore,
+      hasMoreAfter,
+    };
+  }
+
+  /** Up to `limit` messages with seq ≤ `upToSeq` changed since `since`, oldest change first. */
+  async changedSince(channelId: string, upToSeq: number, since: Date, limit: number): Promise<Message[]> {
+    return (await this.messages.changedSince(channelId, upToSeq, since, limit)).map(toMessage);
+  }
+
+  /** The database's clock (what change times are stamped with). */
+  now(): Promise<Date> {
+    return this.messages.now();
+  }
+
+  /** The channel's pinned messages, newest pin first. */
+  async pinned(channelId: string, limit: number): Promise<Message[]> {
+    return (await this.messages.pinned(channelId, limit)).map(toMessage);
   }
 
   /** Messages with seq in (after, before), ascending (gap repair of the fan-out). */
@@ -59,10 +102,17 @@ export class MessageReader {
     return row ? toMessage(row) : null;
   }
 
-  /** Full-text search over `channelIds` (whose membership the caller established), newest first. */
-  async search(text: string, channelIds: string[]): Promise<Message[]> {
+  /**
+   * Search over `channelIds` (whose membership the caller established), newest first: full-text
+   * when `text` is given, and the filters.
+   */
+  async search(
+    text: string | undefined,
+    channelIds: string[],
+    filters: SearchFilters = {},
+  ): Promise<Message[]> {
     if (channelIds.length === 0) return [];
-    return (await this.messages.search(text, channelIds)).map(toMessage);
+    return (await this.messages.search(text, channelIds, filters)).map(toMessage);
   }
 }
 

@@ -8,7 +8,12 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Message, MessagePage, SearchResult } from '@chat/contracts';
-import { HistoryQueryDto, MessageBodyDto, MessageSearchQueryDto, SendMessageDto } from '@chat/contracts/dto';
+import {
+  ChannelHistoryQueryDto,
+  MessageBodyDto,
+  MessageSearchQueryDto,
+  SendMessageDto,
+} from '@chat/contracts/dto';
 import { IdParam } from '@chat/platform';
 import { CurrentUser, JwtAuthGuard, type Principal } from '@chat/security';
 import { UserRateLimitGuard } from '../rate-limit/user-rate-limit.guard';
@@ -23,19 +28,23 @@ export class MessagesController {
   constructor(private readonly messages: MessagesService) {}
 
   @Get('channels/:id/messages')
-  @ApiOperation({ summary: 'A page of history, ascending by seq (members only; default: the newest page)' })
+  @ApiOperation({
+    summary:
+      'A page of history, ascending by seq (members only; default: the newest page; ?around=<seq>: the page centred on it, with hasMoreBefore/hasMoreAfter; ?roots=1: top-level messages only)',
+  })
   @ApiOkResponse({ type: MessagePageResponse })
   history(
     @CurrentUser() user: Principal,
     @IdParam('id') channelId: string,
-    @Query() query: HistoryQueryDto,
+    @Query() query: ChannelHistoryQueryDto,
   ): Promise<MessagePage> {
     return this.messages.history(user, channelId, query);
   }
 
   @Post('channels/:id/messages')
   @ApiOperation({
-    summary: 'Send a message (also pushed in real time); a reused clientId returns the original',
+    summary:
+      'Send a message (also pushed in real time); a reused clientId returns the original; threadId replies in a thread',
   })
   @ApiCreatedResponse({ type: MessageResponse })
   send(
@@ -66,9 +75,12 @@ export class MessagesController {
   }
 
   @Get('search')
-  @ApiOperation({ summary: "Full-text search over the caller's channels, newest first (at most 50)" })
+  @ApiOperation({
+    summary:
+      "Search the caller's channels, newest first (at most 50): full-text q, filters from/before/after/has=file/threadId; q may be left out when a filter is given",
+  })
   @ApiOkResponse({ type: SearchResultResponse })
   async search(@CurrentUser() user: Principal, @Query() query: MessageSearchQueryDto): Promise<SearchResult> {
-    return { messages: await this.messages.search(user, query.q, query.channelId) };
+    return { messages: await this.messages.search(user, query) };
   }
 }

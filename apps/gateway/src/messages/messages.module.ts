@@ -4,17 +4,47 @@ import { InfraModule } from '../infra/infra.module';
 import { PresenceModule } from '../presence/presence.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { ChannelWriter } from './channel-writer';
+import { MentionResolver } from './mention-resolver';
+import { MessageAccess } from './message-access';
 import { MessageFanout } from './message-fanout';
 import { MessageReader } from './message.reader';
 import { MessagesController } from './messages.controller';
 import { MessagesRepository } from './messages.repository';
 import { MessagesService } from './messages.service';
+import { PinsController } from './pins.controller';
+import { PinsRepository } from './pins.repository';
+import { PinsService } from './pins.service';
+import { ReactionsController } from './reactions.controller';
+import { ReactionsRepository } from './reactions.repository';
+import { ReactionsService } from './reactions.service';
+import { MessageGate } from './message-gate';
+import { RootFanout } from './root-fanout';
+import { ThreadsController } from './threads.controller';
+import { ThreadsService } from './threads.service';
 
-/** Messages: sending, history, catch-up, edits, deletes, search, and their ordered fan-out. */
+/**
+ * Messages: sending, history, catch-up, edits, deletes, search, reactions, pins, and their ordered
+ * fan-out.
+ */
 @Module({
   imports: [InfraModule, ChannelsModule, PresenceModule, RateLimitModule],
-  controllers: [MessagesController],
-  providers: [MessagesService, MessagesRepository, MessageReader, MessageFanout, ChannelWriter],
-  exports: [MessagesService],
+  controllers: [MessagesController, ReactionsController, PinsController, ThreadsController],
+  providers: [
+    MessagesService,
+    MessagesRepository,
+    MessageReader,
+    MessageFanout,
+    ChannelWriter,
+    MessageAccess,
+    ReactionsService,
+    ReactionsRepository,
+    PinsService,
+    PinsRepository,
+    ThreadsService,
+    MentionResolver,
+    MessageGate,
+    RootFanout,
+  ],
+  exports: [MessagesService, ReactionsService, ThreadsService],
 })
 export class MessagesModule {}

@@ -1,5 +1,11 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { LIMITS, type Message, type MessagePage } from '@chat/contracts';
+import {
+  LIMITS,
+  type Message,
+  type MessageMentions,
+  type MessagePage,
+  type SyncChannelResult,
+} from '@chat/contracts';
 import { AppError, EVENT_BUS, type DomainEvents, type EventBus } from '@chat/platform';
 import type { Principal } from '@chat/security';
 import { ChannelAccess, type ChannelRef } from '../channels/channel-access';
@@ -8,11 +14,15 @@ import { ChannelsService } from '../channels/channels.service';
 import { GatewayMetrics } from '../infra/gateway-metrics';
 import { TypingService } from '../presence/typing.service';
 import { ChannelWriter } from './channel-writer';
+import { MessageAccess } from './message-access';
 import { MessageFanout } from './message-fanout';
 import { toMessageDto, type MessageRow } from './message.mapper';
 import { MessageReader, toMessage } from './message.reader';
+import { MentionResolver } from './mention-resolver';
 import { MessageErrors } from './messages.errors';
 import { MessagesRepository, type AttachmentRow, type StoredMessageRow } from './messages.repository';
+import { RootFanout } from './root-fanout';
+import { ThreadsService } from './threads.service';
 
 /** The clientId turned out to be taken: thrown inside the send transaction to roll it back. */
 class DuplicateClientId extends Error {
@@ -21,17 +31,50 @@ class DuplicateClientId extends Error {
   }
 }
 
+/** A member's reply names no message it may go to: NOT_FOUND, unless it is a retry. */
+class ThreadNotFound extends Error {
+  constructor() {
+    super('thread not found');
+  }
+}
+
 export interface SendInput {
   body: string;
   clientId?: string;
   attachmentIds?: string[];
+  /** A message of the channel to reply to; the send stores its root's id. */
+  threadId?: string;
+}
+
+/** A send as stored: the thread resolved to its root, the mentions resolved to members. */
+interface ResolvedSend extends SendInput {
+  mentions: MessageMentions | null;
 }
 
 export interface HistoryInput {
   before?: number;
   after?: number;
   limit?: number;
+  /** The page centred on this seq; not with before/after. */
+  around?: number;
+  /** Top-level messages only (no thread replies). */
+  roots?: boolean;
 }
+
+export interface SearchInput {
+  q?: string;
+  channelId?: string;
+  from?: string;
+  /** ISO-8601 times, validated by the DTO. */
+  before?: string;
+  after?: string;
+  has?: 'file';
+  /** Only replies in this thread (its root's id). */
+  threadId?: string;
+}
+
+/** Changed messages one `channel:sync` answers at most; past it the client reloads the channel. */
+export const SYNC_CHANGES_MAX = 500;
 
 /**
  * Sending, editing, deleting and reading messages. Persist first, then push: a send is answered
@@ -52,6 +95,10 @@ export class MessagesService implements OnModuleInit {
     private readonly writer: ChannelWriter,
     private readonly typing: TypingService,
     private readonly metrics: GatewayMetrics,
+    private readonly messageAccess: MessageAccess,
+    private readonly threads: ThreadsService,
+    private readonly mentions: MentionResolver,
+    private readonly roots: RootFanout,
   ) {}
 
   onModuleInit(): void {
@@ -59,16 +106,43 @@ export class MessagesService implements OnModuleInit {
   }
 
   history(user: Principal, channelId: string, q: HistoryInput): Promise<MessagePage> {
-    return this.asMember(user, channelId, () =>
-      this.reader.page(channelId, { ...q, limit: q.limit ?? LIMITS.pageLimitDefault }),
-    );
+    const limit = q.limit ?? LIMITS.pageLimitDefault;
+    const { around } = q;
+    if (around === undefined)
+      return this.asMember(user, channelId, () =>
+        this.reader.page(channelId, { ...q, limit, rootsOnly: q.roots === true }),
+      );
+    if (q.before !== undefined || q.after !== undefined) throw MessageErrors.aroundWithBounds();
+    return this.asMember(user, channelId, () => this.reader.around(channelId, around, limit));
   }
 
-  /** Catch-up after a reconnect: everything after `afterSeq`, ascending. */
-  sync(user: Principal, channelId: string, afterSeq: number, limit?: number): Promise<MessagePage> {
-    return this.asMember(user, channelId, () =>
-      this.reader.page(channelId, { after: afterSeq, limit: limit ?? LIMITS.pageLimitMax }),
-    );
+  /**
+   * Catch-up after a reconnect: everything after `afterSeq`, ascending, and with `changedSince`
+   * the messages up to `afterSeq` that changed since then. `syncedAt` is read from the database's
+   * clock before the changes, so the next sync's window overlaps this one rather than leaving a gap.
+   */
+  sync(
+    user: Principal,
+    channelId: string,
+    afterSeq: number,
+    limit?: number,
+    changedSince?: string,
+  ): Promise<SyncChannelResult> {
+    return this.asMember(user, channelId, async () => {
+      const syncedAt = await this.reader.now();
+      const [page, changed] = await Promise.all([
+        this.reader.page(channelId, { after: afterSeq, limit: limit ?? LIMITS.pageLimitMax }),
+        changedSince === undefined
+          ? Promise.resolve([])
+          : this.reader.changedSince(channelId, afterSeq, new Date(changedSince), SYNC_CHANGES_MAX + 1),
+      ]);
+      return {
+        ...page,
+        changes: changed.slice(0, SYNC_CHANGES_MAX),
+        changesHasMore: changed.length > SYNC_CHANGES_MAX,
+        syncedAt: syncedAt.toISOString(),
+      };
+    });
   }
 
   /**
@@ -76,7 +150,17 @@ export class MessagesService implements OnModuleInit {
    * publishes nothing (a retry, maybe through another replica after a reconnect). Membership is
    * checked by the write itself for a message without attachments.
    */
-  async send(user: Principal, channelId: string, input: SendInput): Promise<Message> {
+  async send(user: Principal, channelId: string, given: SendInput): Promise<Message> {
+    let input: ResolvedSend;
+    try {
+      input = await this.resolve(user, channelId, given);
+    } catch (err) {
+      if (!(err instanceof ThreadNotFound)) throw err;
+      // A retried reply whose root was deleted since: the original stands.
+      const original = given.clientId ? await this.reader.byClientId(user.id, given.clientId) : null;
+      if (!original) throw MessageErrors.notFound();
+      return this.retried(original, channelId);
+    }
     let message: Message;
     try {
       message = input.attachmentIds?.length
@@ -93,7 +177,26 @@ export class MessagesService implements OnModuleInit {
       .stop(user, channelId)
       .catch((err: unknown) => this.logger.warn({ err }, 'could not clear typing state'));
     this.fanout.announceNew(message);
+    if (message.threadId) this.roots.announce(message.threadId);
     return message;
+  }
+
+  /**
+   * The root a reply goes to and the members the body mentions. A caller who may not send here
+   * learns that (as a send without threadId would say) rather than whether the message exists.
+   */
+  private async resolve(user: Principal, channelId: string, input: SendInput): Promise<ResolvedSend> {
+    const [threadId, mentions] = await Promise.all([
+      input.threadId === undefined
+        ? undefined
+        : this.threads.rootFor(channelId, input.threadId).catch(async (err: unknown) => {
+            if (!(err instanceof AppError && err.code === 'NOT_FOUND')) throw err;
+            await this.access.member(user, channelId);
+            throw new ThreadNotFound();
+          }),
+      this.mentions.resolve(channelId, input.body),
+    ]);
+    return { ...input, threadId, mentions };
   }
 
   async edit(user: Principal, messageId: string, body: string): Promise<Message> {
@@ -102,10 +205,19 @@ export class MessagesService implements OnModuleInit {
     if (row.author_id !== user.id) throw MessageErrors.notAuthor();
     if (row.deleted_at) throw MessageErrors.notFound();
     if (row.body === body) return toMessage(row);
-    if (!(await this.messages.editBody(messageId, body))) throw MessageErrors.notFound();
+    const mentions = await this.mentions.resolve(row.channel_id, body);
+    // The body and what it mentions change together: an added mention counts, a removed one not.
+    const edited = await this.messages.transaction(async (tx) => {
+      if (!(await tx.editBody(messageId, body, mentions))) return false;
+      await tx.replaceMentions(messageId);
+      return true;
+    });
+    if (!edited) throw MessageErrors.notFound();
     const message = await this.reader.byId(messageId);
     if (!message) throw MessageErrors.notFound();
-    this.fanout.announceUpdated(message);
+    // A thread root's pushes go through the gate that keeps its replyCount from going backwards.
+    if (message.threadId === null && message.replyCount > 0) this.roots.announceRead(message);
+    else this.fanout.announceUpdated(message);
     return message;
   }
 
@@ -118,14 +230,33 @@ export class MessagesService implements OnModuleInit {
     const ref = await this.access.visible(user, row.channel_id);
     const isAuthor = row.author_id === user.id && ref.role !== null;
     if (!isAuthor && !this.access.allows(user, ref, 'moderate')) throw this.deleteRefusal(ref);
-    const seq = await this.messages.tombstone(messageId);
+    const seq = await this.messages.transaction(async (tx) => {
+      const tombstoned = await tx.tombstone(messageId);
+      if (tombstoned !== null) await tx.dropMentions(messageId);
+      return tombstoned;
+    });
     if (seq !== null) this.fanout.announceDeleted({ id: messageId, channelId: row.channel_id, seq });
   }
 
-  /** Full-text search over the caller's channels (or one of them), newest first. */
-  async search(user: Principal, q: string, channelId?: string): Promise<Message[]> {
-    if (channelId) return this.asMember(user, channelId, () => this.reader.search(q, [channelId]));
-    return this.reader.search(q, await this.channels.memberChannelIds(user.id));
+  /**
+   * Search over the caller's channels (or one of them), newest first: full-text, filtered by
+   * author, time and attachments. `q` may be left out when a filter narrows the search.
+   */
+  async search(user: Principal, input: SearchInput): Promise<Message[]> {
+    const { q, channelId } = input;
+    const filters = {
+      authorId: input.from,
+      before: input.before === undefined ? undefined : new Date(input.before),
+      after: input.after === undefined ? undefined : new Date(input.after),
+      hasFile: input.has === 'file',
+      threadId: input.threadId,
+    };
+    const filtered = Boolean(
+      filters.authorId || filters.before || filters.after || filters.hasFile || filters.threadId,
+    );
+    if (q === undefined && !filtered) throw MessageErrors.searchNeedsQuery();
+    if (channelId) return this.asMember(user, channelId, () => this.reader.search(q, [channelId], filters));
+    return this.reader.search(q, await this.channels.memberChannelIds(user.id), filters);
   }
 
   /**
@@ -154,8 +285,14 @@ export class MessagesService implements OnModuleInit {
    * channel's other sends (one statement, one row lock, one commit), refuses non-members and skips
    * a used clientId. The acknowledged message is built from the statement's answer: no read-back.
    */
-  private async insertPlain(user: Principal, channelId: string, input: SendInput): Promise<Message> {
-    const draft = { authorId: user.id, body: input.body, clientId: input.clientId ?? null };
+  private async insertPlain(user: Principal, channelId: string, input: ResolvedSend): Promise<Message> {
+    const draft = {
+      authorId: user.id,
+      body: input.body,
+      clientId: input.clientId ?? null,
+      threadId: input.threadId ?? null,
+      mentions: input.mentions,
+    };
     let outcome = await this.writer.write(channelId, draft);
     if (outcome === 'not-member') {
       // Why, in the contract's words (NOT_FOUND, or FORBIDDEN where the channel is visible);
@@ -175,7 +312,7 @@ export class MessagesService implements OnModuleInit {
   private async insertWithAttachments(
     user: Principal,
     channelId: string,
-    input: SendInput,
+    input: ResolvedSend,
   ): Promise<Message> {
     await this.access.member(user, channelId);
     if (input.clientId && (await this.reader.byClientId(user.id, input.clientId)))
@@ -186,7 +323,7 @@ export class MessagesService implements OnModuleInit {
   private newRow(
     user: Principal,
     channelId: string,
-    input: SendInput,
+    input: ResolvedSend,
     id: string,
     seq: string,
     createdAt: Date,
@@ -202,6 +339,8 @@ export class MessagesService implements OnModuleInit {
       created_at: createdAt,
       edited_at: null,
       deleted_at: null,
+      thread_id: input.threadId ?? null,
+      mentions: input.mentions,
     };
   }
 
@@ -210,7 +349,7 @@ export class MessagesService implements OnModuleInit {
     tx: MessagesRepository,
     user: Principal,
     channelId: string,
-    input: SendInput,
+    input: ResolvedSend,
   ): Promise<Message> {
     const attachmentIds = input.attachmentIds ?? [];
     const files = this.usableAttachments(
@@ -221,10 +360,14 @@ export class MessagesService implements OnModuleInit {
     );
     const seq = await tx.nextSeq(channelId);
     if (seq === null) throw ChannelErrors.notFound();
+    // The root stays locked until the commit: it cannot be deleted under the reply.
+    if (input.threadId && !(await tx.isLiveRoot(input.threadId, channelId))) throw MessageErrors.notFound();
     const row = await tx.insertOne(channelId, seq, {
       authorId: user.id,
       body: input.body,
       clientId: input.clientId ?? null,
+      threadId: input.threadId ?? null,
+      mentions: input.mentions,
     });
     if (!row) throw new DuplicateClientId(input.clientId as string);
     if (files.length > 0) await tx.attach(row.id, attachmentIds);
@@ -260,15 +403,7 @@ export class MessagesService implements OnModuleInit {
 
   /** The message if its channel is visible to the caller; NOT_FOUND (about the message) otherwise. */
   private async visibleRow(user: Principal, messageId: string): Promise<StoredMessageRow> {
-    const row = await this.reader.row(messageId);
-    if (!row) throw MessageErrors.notFound();
-    try {
-      await this.access.visible(user, row.channel_id);
-    } catch (err) {
-      if (err instanceof AppError && err.code === 'NOT_FOUND') throw MessageErrors.notFound();
-      throw err;
-    }
-    return row;
+    return (await this.messageAccess.visible(user, messageId)).row;
   }
 
   private deleteRefusal(ref: ChannelRef): AppError {

@@ -7,6 +7,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsISO8601,
   IsOptional,
   IsString,
   IsUUID,
@@ -15,9 +16,11 @@ import {
   MaxLength,
   Min,
   MinLength,
+  ValidateBy,
 } from 'class-validator';
 import { LowerCaseId } from './ids';
 import { LIMITS } from '../limits';
+import { isReactionEmoji } from '../reaction-emoji';
 
 const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
 
@@ -88,6 +91,15 @@ export class SendMessageDto extends MessageBodyDto {
   @LowerCaseId()
   @IsUUID('all', { each: true })
   attachmentIds?: string[];
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'Reply in this thread: a live message of the same channel (a reply means its root)',
+  })
+  @IsOptional()
+  @LowerCaseId()
+  @IsUUID()
+  threadId?: string;
 }
 
 /** `message:send` payload. */
@@ -114,6 +126,38 @@ export class DeleteMessageCommand {
 /** Seqs are bigints read into JS numbers: past the safe-integer range a value is not a seq. */
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;
 
+/** Longer than any ISO-8601 time: checked before the date parser sees it. */
+const ISO_TIME_MAX = 40;
+
+/** One Unicode emoji or a `:short_name:` (see isReactionEmoji). */
+export const IsReactionEmoji = () =>
+  ValidateBy({
+    name: 'isReactionEmoji',
+    validator: {
+      validate: (value) => isReactionEmoji(value),
+      defaultMessage: () =>
+        'emoji must be one Unicode emoji (a single grapheme of at most 32 bytes) or a :short_name: of [a-z0-9_+-]{1,32}',
+    },
+  });
+
+/** `reaction:add` / `reaction:remove` payload. */
+export class ReactionCommand {
+  @LowerCaseId()
+  @IsUUID()
+  messageId: string;
+
+  @IsReactionEmoji()
+  emoji: string;
+}
+
+/** `POST /channels/:id/pins` body. */
+export class PinMessageDto {
+  @ApiProperty({ format: 'uuid', description: 'A message of this channel, not deleted' })
+  @LowerCaseId()
+  @IsUUID()
+  messageId: string;
+}
+
 export class ReadMarkerDto {
   @ApiProperty({ minimum: 0, description: 'Seqs up to this one are read' })
   @IsInt()
@@ -127,6 +171,13 @@ export class ReadChannelCommand extends ReadMarkerDto {
   @LowerCaseId()
   @IsUUID()
   channelId: string;
+}
+
+/** `thread:read` payload: `threadId` is the root or a reply of it. */
+export class ReadThreadCommand extends ReadMarkerDto {
+  @LowerCaseId()
+  @IsUUID()
+  threadId: string;
 }
 
 /** `channel:sync` payload. */
@@ -145,6 +196,13 @@ export class SyncChannelCommand {
   @Min(1)
   @Max(LIMITS.pageLimitMax)
   limit?: number;
+
+  /** The previous sync's `syncedAt`: also answer what changed since then up to `afterSeq`. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(ISO_TIME_MAX)
+  @IsISO8601({ strict: true, strictSeparator: true })
+  changedSince?: string;
 }
 
 /** `typing` payload. */
@@ -190,6 +248,68 @@ export class HistoryQueryDto {
   @Min(1)
   @Max(LIMITS.pageLimitMax)
   limit?: number;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    description:
+      'Permalinks: the page centred on this seq (it included when it exists), with hasMoreBefore/hasMoreAfter; not with before/after',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_SEQ)
+  around?: number;
+}
+
+/** A query flag: `1`/`true` or `0`/`false`. */
+const flag = ({ value }: { value: unknown }): unknown =>
+  value === '1' || value === 'true' ? true : value === '0' || value === 'false' ? false : value;
+
+/** `GET /channels/:id/messages` adds `roots` to the history query. */
+export class ChannelHistoryQueryDto extends HistoryQueryDto {
+  @ApiPropertyOptional({ enum: ['1', '0', 'true', 'false'], description: 'Top-level messages only' })
+  @IsOptional()
+  @Transform(flag)
+  @IsBoolean()
+  roots?: boolean;
+}
+
+export class RepliesQueryDto {
+  @ApiPropertyOptional({ description: 'Only replies with seq above this (default 0)' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(MAX_SEQ)
+  after?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(LIMITS.pageLimitMax)
+  limit?: number;
+}
+
+/** Threads one page of `GET /users/me/threads` holds at most. */
+export const THREAD_PAGE_MAX = 50;
+
+export class ThreadListQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: THREAD_PAGE_MAX, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(THREAD_PAGE_MAX)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: "The previous page's `next` cursor" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(80)
+  before?: string;
 }
 
 export class ChannelSearchQueryDto {
@@ -209,15 +329,47 @@ export class UserSearchQueryDto {
 }
 
 export class MessageSearchQueryDto {
-  @ApiProperty({ description: 'Full-text query' })
+  @ApiPropertyOptional({ description: 'Full-text query; may be left out when a filter is given' })
+  @IsOptional()
   @Transform(trim)
   @IsString()
   @Length(1, 200)
-  q: string;
+  q?: string;
 
   @ApiPropertyOptional({ format: 'uuid' })
   @IsOptional()
   @LowerCaseId()
   @IsUUID()
   channelId?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Only messages by this user' })
+  @IsOptional()
+  @LowerCaseId()
+  @IsUUID()
+  from?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Only messages sent before this time' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(ISO_TIME_MAX)
+  @IsISO8601({ strict: true, strictSeparator: true })
+  before?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Only messages sent after this time' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(ISO_TIME_MAX)
+  @IsISO8601({ strict: true, strictSeparator: true })
+  after?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: "Only replies in this thread (the root's id)" })
+  @IsOptional()
+  @LowerCaseId()
+  @IsUUID()
+  threadId?: string;
+
+  @ApiPropertyOptional({ enum: ['file'], description: 'Only messages with an attachment' })
+  @IsOptional()
+  @IsIn(['file'])
+  has?: 'file';
 }

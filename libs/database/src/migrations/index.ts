@@ -2,12 +2,16 @@ import type { DataSource } from 'typeorm';
 import { Init1764000000000 } from './1764000000000-Init';
 import { MessagesRecencyIndex1764100000000 } from './1764100000000-MessagesRecencyIndex';
 import { SessionCleanupIndexes1764200000000 } from './1764200000000-SessionCleanupIndexes';
+import { ReactionsPins1765000000000 } from './1765000000000-ReactionsPins';
+import { ThreadsMentions1765100000000 } from './1765100000000-ThreadsMentions';
 
 /** Every migration, in order. Listed explicitly so bundled and compiled builds find them alike. */
 export const MIGRATIONS = [
   Init1764000000000,
   MessagesRecencyIndex1764100000000,
   SessionCleanupIndexes1764200000000,
+  ReactionsPins1765000000000,
+  ThreadsMentions1765100000000,
 ];
 
 /**

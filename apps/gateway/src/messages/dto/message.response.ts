@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type {
   FileInfo,
   Message,
@@ -62,6 +62,10 @@ export class MessageResponse implements Message {
 export class MessagePageResponse implements MessagePage {
   @ApiProperty({ type: [MessageResponse], description: 'Ascending by seq' }) messages: MessageResponse[];
   @ApiProperty({ description: 'More messages exist in the direction of the query' }) hasMore: boolean;
+  @ApiPropertyOptional({ description: '?around= pages only: older messages exist before the first one' })
+  hasMoreBefore?: boolean;
+  @ApiPropertyOptional({ description: '?around= pages only: newer messages exist after the last one' })
+  hasMoreAfter?: boolean;
 }
 
 export class SearchResultResponse implements SearchResult {
