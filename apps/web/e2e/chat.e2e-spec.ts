@@ -196,9 +196,14 @@ run('the web client, two people chatting', () => {
     await visible(messages(bob.page).getByText('This message was deleted.'));
     await expectCount(messages(page).getByText('This message was deleted.'), 1);
 
-    // Bob is not the owner: he gets no menu on alice's messages.
+    // Bob is not the owner: alice's messages offer him a link to copy, not Edit or Delete.
     const theirs = messages(bob.page).locator('li.msg', { hasText: 'This had a typo' });
-    await expectCount(theirs.getByRole('button', { name: /Actions for/ }), 0);
+    await theirs.getByRole('button', { name: "Actions for alice's message" }).click();
+    const menu = bob.page.getByRole('menu', { name: 'Message actions' });
+    await visible(menu.getByRole('menuitem', { name: 'Copy link' }));
+    await expectCount(menu.getByRole('menuitem', { name: /Edit|Delete/ }), 0);
+    await bob.page.keyboard.press('Escape');
+    await gone(menu);
   });
 
   it('uploads an image with progress and shows the preview on the other side', async () => {

@@ -1,4 +1,14 @@
-import type { AuthResult, Channel, FileInfo, Member, Message, MessagePage, User } from '@chat/contracts';
+import type {
+  AuthResult,
+  Channel,
+  FileInfo,
+  Member,
+  Message,
+  MessagePage,
+  SearchResult,
+  ThreadList,
+  User,
+} from '@chat/contracts';
 import { ApiError, errorFromResponse, networkError } from './errors';
 import { publicJson, type FetchLike, type Http } from './http';
 import type { TokenManager } from './tokens';
@@ -10,6 +20,18 @@ const q = (params: Record<string, string | number | undefined>): string => {
   return parts.length ? `?${parts.join('&')}` : '';
 };
 const id = encodeURIComponent;
+
+export interface SearchFilters {
+  q: string;
+  channelId?: string;
+  /** Author's user id. */
+  from?: string;
+  /** ISO times. */
+  before?: string;
+  after?: string;
+  hasFile?: boolean;
+  threadId?: string;
+}
 
 /** The auth endpoints that need no token. */
 export class AuthApi {
@@ -64,6 +86,29 @@ export class ChatApi {
 
   history = (channelId: string, opts: { before?: number; after?: number; limit?: number } = {}) =>
     this.http.json<MessagePage>('GET', `/channels/${id(channelId)}/messages${q(opts)}`);
+  around = (channelId: string, seq: number) =>
+    this.http.json<MessagePage>('GET', `/channels/${id(channelId)}/messages${q({ around: seq })}`);
+  replies = (rootId: string, after?: number) =>
+    this.http.json<MessagePage>('GET', `/messages/${id(rootId)}/replies${q({ after, limit: 100 })}`);
+  myThreads = () => this.http.json<ThreadList>('GET', `/users/me/threads${q({ limit: 50 })}`);
+  pins = (channelId: string) => this.http.json<Message[]>('GET', `/channels/${id(channelId)}/pins`);
+  pin = (channelId: string, messageId: string) =>
+    this.http.json<null>('POST', `/channels/${id(channelId)}/pins`, { messageId });
+  unpin = (channelId: string, messageId: string) =>
+    this.http.json<null>('DELETE', `/channels/${id(channelId)}/pins/${id(messageId)}`);
+  search = (f: SearchFilters) =>
+    this.http.json<SearchResult>(
+      'GET',
+      `/search${q({
+        q: f.q,
+        channelId: f.channelId,
+        from: f.from,
+        before: f.before,
+        after: f.after,
+        has: f.hasFile ? 'file' : undefined,
+        threadId: f.threadId,
+      })}`,
+    );
   markRead = (channelId: string, seq: number) =>
     this.http.json<null>('POST', `/channels/${id(channelId)}/read`, { seq });
   sendMessage = (channelId: string, body: string, clientId?: string, attachmentIds?: string[]) =>

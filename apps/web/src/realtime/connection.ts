@@ -6,6 +6,7 @@ import {
   type Message,
   type SendMessagePayload,
   type ServerToClientEvents,
+  type SyncChannelResult,
 } from '@chat/contracts';
 import { ApiError, errorFromAck } from '../api/errors';
 import type { TokenManager } from '../api/tokens';
@@ -127,6 +128,8 @@ export class Realtime implements RealtimePort {
     socket.on(SERVER_EVENTS.channelUpdated, (c) => ev['channel:updated'](c));
     socket.on(SERVER_EVENTS.memberJoined, (e) => ev['member:joined'](e));
     socket.on(SERVER_EVENTS.memberLeft, (e) => ev['member:left'](e));
+    socket.on(SERVER_EVENTS.messageReactions, (e) => ev['message:reactions'](e));
+    socket.on(SERVER_EVENTS.threadUpdated, (e) => ev['thread:updated'](e));
     // The token expired (or the user was banned) and the server is about to close the socket:
     // start the refresh now, so the new connection is ready as soon as the old one is gone.
     socket.on(SERVER_EVENTS.sessionEnded, () => {
@@ -172,17 +175,26 @@ export class Realtime implements RealtimePort {
     channelId: string,
     afterSeq: number,
     limit?: number,
-  ): Promise<{ messages: Message[]; hasMore: boolean }> {
-    const ack = await this.call(CLIENT_EVENTS.channelSync, {
+    changedSince?: string,
+  ): Promise<SyncChannelResult> {
+    return this.call(CLIENT_EVENTS.channelSync, {
       channelId,
       afterSeq,
       ...(limit ? { limit } : {}),
+      ...(changedSince ? { changedSince } : {}),
     });
-    return { messages: ack.messages, hasMore: ack.hasMore };
   }
 
   async read(channelId: string, seq: number): Promise<void> {
     await this.call(CLIENT_EVENTS.channelRead, { channelId, seq });
+  }
+
+  async readThread(threadId: string, seq: number): Promise<void> {
+    await this.call(CLIENT_EVENTS.threadRead, { threadId, seq });
+  }
+
+  async react(messageId: string, emoji: string, add: boolean): Promise<void> {
+    await this.call(add ? CLIENT_EVENTS.reactionAdd : CLIENT_EVENTS.reactionRemove, { messageId, emoji });
   }
 
   typing(channelId: string, typing: boolean): void {

@@ -15,6 +15,8 @@ export interface PendingMessage {
   attachments: FileInfo[];
   createdAt: string;
   status: PendingStatus;
+  /** A reply in the thread of this root message (shown in the thread panel, not the channel). */
+  threadId?: string;
   /** Why the server refused it (status "failed"). */
   error?: string;
 }
@@ -63,8 +65,12 @@ export function reconcile(box: Outbox, confirmed: Message[], myUserId: string): 
 /** What to send on a flush, oldest first (the order the user typed them in). */
 export const toSend = (box: Outbox): PendingMessage[] => box.filter((p) => p.status === 'queued');
 
+/** A channel's pending top-level messages (replies wait in their thread panel). */
 export const forChannel = (box: Outbox, channelId: string): PendingMessage[] =>
-  box.filter((p) => p.channelId === channelId);
+  box.filter((p) => p.channelId === channelId && !p.threadId);
+
+export const forThread = (box: Outbox, rootId: string): PendingMessage[] =>
+  box.filter((p) => p.threadId === rootId);
 
 /** A random idempotency key (a UUID fits the 64-char limit). */
 export function newClientId(random: () => string = () => crypto.randomUUID()): string {
@@ -88,6 +94,7 @@ export function restore(raw: string | null): Outbox {
       .map((p) => ({
         ...p,
         attachments: Array.isArray(p.attachments) ? p.attachments : [],
+        threadId: typeof p.threadId === 'string' ? p.threadId : undefined,
         status: p.status === 'failed' ? 'failed' : 'queued',
       }));
   } catch {

@@ -5,6 +5,8 @@ import type {
   MessagePage,
   SendMessagePayload,
   ServerToClientEvents,
+  SyncChannelResult,
+  ThreadList,
   User,
 } from '@chat/contracts';
 
@@ -19,12 +21,16 @@ export interface RealtimePort {
   send(payload: SendMessagePayload): Promise<Message>;
   edit(messageId: string, body: string): Promise<Message>;
   remove(messageId: string): Promise<void>;
+  /** With `changedSince` (the previous answer's `syncedAt`), also what changed in what we hold. */
   sync(
     channelId: string,
     afterSeq: number,
     limit?: number,
-  ): Promise<{ messages: Message[]; hasMore: boolean }>;
+    changedSince?: string,
+  ): Promise<Partial<SyncChannelResult> & { messages: Message[]; hasMore: boolean }>;
   read(channelId: string, seq: number): Promise<void>;
+  readThread(threadId: string, seq: number): Promise<void>;
+  react(messageId: string, emoji: string, add: boolean): Promise<void>;
   typing(channelId: string, typing: boolean): void;
   /** Replaces the users whose presence this connection follows; resolves with those online now. */
   followPresence(userIds: string[]): Promise<string[]>;
@@ -46,4 +52,10 @@ export interface RestPort {
     channelId: string,
     opts?: { before?: number; after?: number; limit?: number },
   ): Promise<MessagePage>;
+  /** The page centred on `seq` (permalinks). */
+  around(channelId: string, seq: number): Promise<MessagePage>;
+  /** A thread's replies, ascending by seq. */
+  replies(rootId: string, after?: number): Promise<MessagePage>;
+  /** Threads the caller follows, newest activity first. */
+  myThreads(): Promise<ThreadList>;
 }

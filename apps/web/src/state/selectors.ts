@@ -37,3 +37,18 @@ export function isOnline(state: ChatState, userId: string, listed = false): bool
 export function dmPartner(state: ChatState, channelId: string): Member | undefined {
   return state.members[channelId]?.find((m) => m.userId !== state.me.id);
 }
+
+/**
+ * Who may pin (docs/socket-protocol.md "Pins"): any member of a public channel, and staff; the
+ * owner and staff in a private channel; both people of a DM (a DM has no owner).
+ */
+export function canPin(state: ChatState, channel: Channel): boolean {
+  if (channel.kind === 'dm') return true;
+  if (channel.kind === 'public') return myChannelRole(state, channel.id) !== null || isStaff(state.me);
+  return canModerate(state, channel.id);
+}
+
+/** Who may edit the topic (PATCH /channels/:id): owner, moderator or admin; not in a DM. */
+export function canEditTopic(state: ChatState, channel: Channel): boolean {
+  return channel.kind !== 'dm' && canModerate(state, channel.id);
+}

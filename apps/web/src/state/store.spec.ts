@@ -1,7 +1,7 @@
 import type { Channel, Message, SendMessagePayload } from '@chat/contracts';
 import { ApiError } from '../api/errors';
 import { alice, bob, channel, deferred, member, msg, range } from '../testing/fixtures';
-import { forChannel } from './outbox';
+import { forChannel, forThread } from './outbox';
 import type { RealtimePort, RestPort } from './ports';
 import { ChatStore } from './store';
 
@@ -44,11 +44,19 @@ function fakeServer(initial: Message[] = []) {
       const page = list.slice(-limit);
       return Promise.resolve({ messages: page, hasMore: list.length > page.length });
     },
+    around: (channelId, seq) => {
+      const list = messages.filter((m) => m.channelId === channelId && Math.abs(m.seq - seq) <= 25);
+      return Promise.resolve({ messages: list, hasMore: false, hasMoreBefore: (list[0]?.seq ?? 1) > 1 });
+    },
+    replies: (rootId) =>
+      Promise.resolve({ messages: messages.filter((m) => m.threadId === rootId), hasMore: false }),
+    myThreads: () => Promise.resolve({ threads: [], unreadThreads: 0, hasMore: false, next: null }),
   };
   const rt: RealtimePort & {
     typingSent: [string, boolean][];
     reads: [string, number][];
     follows: string[][];
+    reactions: [string, string, boolean][];
   } = {
     get connected() {
       return connected;
@@ -56,6 +64,7 @@ function fakeServer(initial: Message[] = []) {
     typingSent: [],
     reads: [],
     follows: [],
+    reactions: [],
     followPresence: (userIds) => {
       if (!connected) return Promise.reject(new ApiError('UNAVAILABLE', 'Not connected'));
       rt.follows.push(userIds);
@@ -91,6 +100,11 @@ function fakeServer(initial: Message[] = []) {
       return Promise.resolve();
     },
     typing: (c, t) => rt.typingSent.push([c, t]),
+    readThread: () => Promise.resolve(),
+    react: (messageId, emoji, add) => {
+      rt.reactions.push([messageId, emoji, add]);
+      return Promise.resolve();
+    },
   };
   return {
     rest,
@@ -192,6 +206,9 @@ describe('conversation state', () => {
     const { store } = makeStore(server);
     await store.loadChannels();
     await store.select('c1');
+    // Opening a channel syncs once after its first page (to learn the server's syncedAt).
+    await store.catchUp('c1');
+    server.synced.length = 0;
     for (let s = 6; s <= 260; s++) server.add(msg(s));
     await store.onConnected();
     expect(server.synced).toEqual([5, 105, 205]);
@@ -442,5 +459,143 @@ describe('unread counts and presence', () => {
     expect(store.getState().activeId).toBeNull();
     expect(store.getState().channels.map((c) => c.id)).toEqual(['c2']);
     expect(store.getState().toasts[0].text).toMatch(/no longer a member of #general/);
+  });
+});
+
+describe('threads, reactions, mentions and catch-up of changes', () => {
+  it('raises the mention badge for a mention in a channel not on screen, and clears it on reading', async () => {
+    const server = fakeServer(range(1, 3));
+    const { store } = makeStore(server);
+    await store.loadChannels();
+    await store.select('c2');
+    store.events['message:new'](server.add(msg(4, { mentions: { userIds: [alice.id], channel: false } })));
+    store.events['message:new'](server.add(msg(5)));
+    store.events['message:new'](server.add(msg(6, { mentions: { userIds: [], channel: true } })));
+    const c1 = () => store.getState().channels.find((c) => c.id === 'c1')!;
+    expect(c1()).toMatchObject({ unreadCount: 3, mentionCount: 2 });
+    await store.select('c1');
+    expect(c1()).toMatchObject({ unreadCount: 0, mentionCount: 0 });
+  });
+
+  it('routes a reply to the open thread and bumps its root’s count from message:updated', async () => {
+    const server = fakeServer(range(1, 3));
+    const { store } = makeStore(server);
+    await store.loadChannels();
+    await store.select('c1');
+    const root = msg(2);
+    await store.openThread(root);
+    expect(store.getState().thread).toMatchObject({ rootId: root.id, root: { id: root.id } });
+    const reply = server.add(msg(4, { threadId: root.id }));
+    store.events['message:new'](reply);
+    store.events['message:updated']({ ...root, replyCount: 1, lastReplyAt: reply.createdAt });
+    const s = store.getState();
+    expect(s.thread?.replies.messages.map((m) => m.id)).toEqual([reply.id]);
+    expect(s.thread?.root?.replyCount).toBe(1);
+    // The channel's timeline holds it (its seq keeps catch-up whole) and the root's new count.
+    expect(s.timelines.c1.messages.find((m) => m.id === root.id)?.replyCount).toBe(1);
+    expect(seqsOf(store)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('sends a thread reply with its threadId, kept out of the channel’s pending list', async () => {
+    const server = fakeServer(range(1, 3));
+    const { store } = makeStore(server);
+    await store.loadChannels();
+    await store.select('c1');
+    await store.openThread(msg(1));
+    server.setConnected(false);
+    store.sendReply('in the thread');
+    await store.flush();
+    expect(forChannel(store.getState().outbox, 'c1')).toEqual([]);
+    expect(forThread(store.getState().outbox, msg(1).id)).toHaveLength(1);
+    server.setConnected(true);
+    await store.flush();
+    expect(server.sent.at(-1)).toMatchObject({ threadId: msg(1).id, body: 'in the thread' });
+  });
+
+  it('toggles a reaction at once, and puts it back when the server refuses', async () => {
+    const server = fakeServer(range(1, 2));
+    const { store } = makeStore(server);
+    await store.loadChannels();
+    await store.select('c1');
+    const m = store.getState().timelines.c1.messages[0];
+    await store.toggleReaction(m, '👍');
+    expect(server.rt.reactions).toEqual([[m.id, '👍', true]]);
+    expect(store.getState().timelines.c1.messages[0].reactions).toEqual([
+      { emoji: '👍', userIds: [alice.id] },
+    ]);
+    // A second click removes it.
+    await store.toggleReaction(store.getState().timelines.c1.messages[0], '👍');
+    expect(server.rt.reactions.at(-1)).toEqual([m.id, '👍', false]);
+    expect(store.getState().timelines.c1.messages[0].reactions).toEqual([]);
+
+    server.rt.react = () => Promise.reject(new ApiError('VALIDATION', 'too many'));
+    await store.toggleReaction(store.getState().timelines.c1.messages[0], '🎉');
+    expect(store.getState().timelines.c1.messages[0].reactions).toEqual([]);
+    expect(store.getState().toasts.at(-1)?.text).toMatch(/Could not add the reaction/);
+  });
+
+  it('applies what changed while away from channel:sync’s changes, without re-reading pages', async () => {
+    const server = fakeServer(range(1, 3));
+    const { store } = makeStore(server);
+    const pages: number[] = [];
+    const history = server.rest.history;
+    server.rest.history = (...args) => {
+      pages.push(1);
+      return history(...args);
+    };
+    const sync = server.rt.sync;
+    let since: string | undefined;
+    server.rt.sync = async (channelId, afterSeq, limit, changedSince) => {
+      since = changedSince;
+      const page = await sync(channelId, afterSeq, limit);
+      const changes = changedSince
+        ? [{ ...msg(2), pinned: true, reactions: [{ emoji: '👍', userIds: [bob.id] }] }]
+        : [];
+      return { ...page, changes, changesHasMore: false, syncedAt: '2026-12-06T00:00:00.000Z' };
+    };
+    await store.loadChannels();
+    await store.select('c1');
+    await store.catchUp('c1');
+    pages.length = 0;
+    await store.onConnected();
+    expect(since).toBe('2026-12-06T00:00:00.000Z');
+    expect(store.getState().timelines.c1.messages[1]).toMatchObject({
+      pinned: true,
+      reactions: [{ emoji: '👍' }],
+    });
+    await flushMicrotasks();
+    expect(pages).toEqual([]);
+  });
+
+  it('ignores a change to a message it does not hold (no hole in the timeline)', async () => {
+    const server = fakeServer(range(1, 120));
+    const { store } = makeStore(server);
+    const sync = server.rt.sync;
+    server.rt.sync = async (channelId, afterSeq, limit, changedSince) => ({
+      ...(await sync(channelId, afterSeq, limit)),
+      changes: changedSince ? [{ ...msg(5), body: 'old, edited', editedAt: '2026-01-01T00:00:00.000Z' }] : [],
+      changesHasMore: false,
+      syncedAt: '2026-12-06T00:00:00.000Z',
+    });
+    await store.loadChannels();
+    await store.select('c1');
+    await store.catchUp('c1');
+    const before = seqsOf(store);
+    await store.onConnected();
+    expect(seqsOf(store)).toEqual(before);
+    expect(before?.[0]).toBeGreaterThan(5);
+  });
+
+  it('opens a permalink around a message it does not hold', async () => {
+    const server = fakeServer(range(1, 300));
+    const { store } = makeStore(server);
+    await store.loadChannels();
+    expect(await store.openAt('c1', 40)).toBe(true);
+    await store.catchUp('c1');
+    const seqs = seqsOf(store);
+    expect(seqs).toContain(40);
+    // Catch-up filled everything after it, so the timeline has no hole.
+    expect(seqs[seqs.length - 1]).toBe(300);
+    expect(seqs.every((s, i) => i === 0 || s === seqs[i - 1] + 1)).toBe(true);
   });
 });

@@ -1,4 +1,12 @@
-import type { Channel, FileInfo, MemberEvent, Message, User } from '@chat/contracts';
+import {
+  isReactionEmoji,
+  type Channel,
+  type FileInfo,
+  type MemberEvent,
+  type Message,
+  type MessageReactionsEvent,
+  type User,
+} from '@chat/contracts';
 import { describeError } from '../api/errors';
 import { titleOf } from '../util/format';
 import type { ChatEvents, ConnectionState, RealtimePort, RestPort } from './ports';
@@ -8,7 +16,9 @@ import { MembersSlice, type MembersState } from './slices/members';
 import { messageText, OutboxSlice, type OutboxState, type OutboxStorage } from './slices/outbox';
 import { SessionSlice, type SessionState } from './slices/session';
 import { ToastsSlice, type Toast, type ToastsState } from './slices/toasts';
+import { ThreadsSlice, type ThreadsState } from './slices/threads';
 import { TypingSlice, type TypingSliceState } from './slices/typing';
+import { applyToggle, isAdd, roomForNewEmoji } from './reactions';
 import { PresenceFollower } from './presence-follow';
 import type { TypingSender } from './typing';
 
@@ -23,7 +33,8 @@ export interface ChatState
     OutboxState,
     MembersState,
     TypingSliceState,
-    ToastsState {}
+    ToastsState,
+    ThreadsState {}
 
 export interface StoreDeps {
   me: User;
@@ -57,6 +68,7 @@ export class ChatStore {
   private readonly members: MembersSlice;
   private readonly typing: TypingSlice;
   private readonly toasts: ToastsSlice;
+  private readonly threads: ThreadsSlice;
   private readonly follower: PresenceFollower;
 
   constructor(private readonly deps: StoreDeps) {
@@ -65,6 +77,7 @@ export class ChatStore {
     const notify = (text: string) => this.notify(text);
     this.session = new SessionSlice(deps.me, changed);
     this.toasts = new ToastsSlice(changed);
+    this.threads = new ThreadsSlice({ rest: deps.rest, rt: deps.rt, notify }, changed);
     this.typing = new TypingSlice(deps.rt, now, changed);
     this.members = new MembersSlice(deps.rest, now, changed);
     this.history = new HistorySlice(
@@ -74,6 +87,10 @@ export class ChatStore {
         arrived: (channelId, messages) => this.arrived(channelId, messages),
         notFound: (channelId) => void this.verifyMembership(channelId),
         notify,
+        // Replies and roots in the open thread changed too.
+        changed: (messages) => {
+          for (const m of messages) this.threads.updated(m);
+        },
       },
       changed,
     );
@@ -125,6 +142,7 @@ export class ChatStore {
       ...this.members.state,
       ...this.typing.state,
       ...this.toasts.state,
+      ...this.threads.state,
     });
 
   subscribe = (listener: () => void): (() => void) => {
@@ -196,6 +214,7 @@ export class ChatStore {
   async select(channelId: string | null): Promise<void> {
     if (this.channels.state.activeId === channelId) return;
     this.typing.sender.stop();
+    if (this.threads.state.thread && this.threads.state.thread.channelId !== channelId) this.threads.close();
     this.channels.setActive(channelId);
     if (!channelId) return;
     await Promise.all([this.history.open(channelId), this.loadMembers(channelId).catch(() => undefined)]);
@@ -225,6 +244,9 @@ export class ChatStore {
     this.channels.counted(channelId, messages, me);
     this.outbox.reconcile(messages, me);
     this.typing.posted(channelId, messages);
+    this.threads.arrived(messages, this.channels.viewing(channelId), me, (m) =>
+      m.threadId ? this.history.find(m.channelId, m.threadId)?.author.id : undefined,
+    );
     this.channels.scheduleRead(channelId);
   }
 
@@ -233,8 +255,16 @@ export class ChatStore {
   /** Handlers for every server push, typed by the contract's event map. */
   readonly events: ChatEvents = {
     'message:new': (m) => this.onMessage(m),
-    'message:updated': (m) => this.history.updated(m),
-    'message:deleted': (e) => this.history.deleted(e),
+    'message:updated': (m) => {
+      this.history.updated(m);
+      this.threads.updated(m);
+    },
+    'message:deleted': (e) => {
+      this.history.deleted(e);
+      this.threads.deleted(e);
+    },
+    'message:reactions': (e) => this.onReactions(e),
+    'thread:updated': (e) => this.threads.readElsewhere(e),
     typing: (e) => {
       if (e.userId !== this.session.state.me.id) this.typing.apply(e);
     },
@@ -253,12 +283,7 @@ export class ChatStore {
       }
       this.forgetChannel(e.channelId);
     },
-    'channel:updated': (c) => {
-      const cur = this.channels.get(c.id);
-      if (!cur) return;
-      // The pushed copy's per-caller counters are not ours: keep our own.
-      this.channels.put({ ...cur, name: c.name, topic: c.topic, memberCount: c.memberCount });
-    },
+    'channel:updated': (c) => this.channelUpdated(c),
     'member:joined': (e) => this.onMembership(e, true),
     'member:left': (e) => this.onMembership(e, false),
   };
@@ -272,6 +297,19 @@ export class ChatStore {
     }
     this.history.pushed(m, c.lastSeq);
     this.arrived(m.channelId, [m]);
+  }
+
+  private onReactions(e: MessageReactionsEvent): void {
+    this.history.reacted(e);
+    this.threads.reacted(e);
+  }
+
+  /** A channel's shared fields changed (pushed, or the answer to our own edit). */
+  channelUpdated(c: Channel): void {
+    const cur = this.channels.get(c.id);
+    if (!cur) return;
+    // The pushed copy's per-caller counters are not ours: keep our own.
+    this.channels.put({ ...cur, name: c.name, topic: c.topic, memberCount: c.memberCount });
   }
 
   private onMembership(e: MemberEvent, joined: boolean): void {
@@ -298,11 +336,13 @@ export class ChatStore {
     const ids = this.history.held();
     // The open channel first: that is what the user is looking at.
     ids.sort((a, b) => (a === active ? -1 : b === active ? 1 : 0));
+    // Edits, deletions, reactions, pins and reply counts of messages we already held come with
+    // channel:sync's `changes`; where the server could not give them all, re-read the newest page
+    // of the open channel now, and of the others when next opened.
+    for (const id of ids) this.history.markStale(id);
     for (const id of ids) await this.history.catchUp(id);
-    // channel:sync brings what is new, not edits and deletions of messages we already held:
-    // re-read the newest page of the open channel now, and of the others when next opened.
-    for (const id of ids) if (id !== active) this.history.markStale(id);
-    if (active) void this.history.refreshLatest(active);
+    if (active && this.history.isStale(active)) void this.history.refreshLatest(active);
+    if (this.threads.state.followed) void this.threads.loadFollowed(true);
     if (active && this.members.list(active)) void this.loadMembers(active).catch(() => undefined);
     await this.flush();
   }
@@ -322,6 +362,7 @@ export class ChatStore {
   private forgetChannel(channelId: string): void {
     this.channels.remove(channelId);
     this.history.forget(channelId);
+    this.threads.forget(channelId);
     this.members.forget(channelId);
     this.outbox.forget(channelId);
   }
@@ -345,6 +386,76 @@ export class ChatStore {
     if (!text) return;
     this.typing.sender.stop();
     this.outbox.queue(channelId, text, attachments);
+  }
+
+  /** A reply in the open thread, through the outbox like any message. */
+  sendReply(body: string, attachments: FileInfo[] = []): void {
+    const t = this.threads.state.thread;
+    const text = messageText(body, attachments);
+    if (!t || !text) return;
+    this.typing.sender.stop();
+    this.outbox.queue(t.channelId, text, attachments, t.rootId);
+  }
+
+  // --- threads ---
+
+  /** Opens the thread of a root message (or of the root of a reply) in the side panel. */
+  openThread(m: Message): Promise<void> {
+    const rootId = m.threadId ?? m.id;
+    const opening = this.threads.open(m);
+    const root = this.history.find(m.channelId, rootId);
+    if (root) this.threads.rootFound(root);
+    return opening;
+  }
+
+  closeThread(): void {
+    this.threads.close();
+  }
+
+  loadThreads(): Promise<void> {
+    return this.threads.loadFollowed();
+  }
+
+  // --- reactions ---
+
+  /**
+   * Adds or removes the caller's `emoji` on a message. The chip changes at once; the server's
+   * `message:reactions` push settles it, and a refusal puts the message's reactions back.
+   */
+  async toggleReaction(m: Message, emoji: string): Promise<void> {
+    const me = this.session.state.me.id;
+    const current = this.history.find(m.channelId, m.id) ?? m;
+    if (!isReactionEmoji(emoji)) {
+      this.notify('That is not an emoji the server accepts as a reaction.');
+      return;
+    }
+    const add = isAdd(current.reactions, emoji, me);
+    if (add && !current.reactions.some((r) => r.emoji === emoji) && !roomForNewEmoji(current.reactions)) {
+      this.notify('A message can carry at most 20 different reactions.');
+      return;
+    }
+    const before = current.reactions;
+    const apply = (reactions: typeof before) =>
+      this.onReactions({ messageId: m.id, channelId: m.channelId, reactions });
+    apply(applyToggle(before, emoji, me, add));
+    try {
+      await this.deps.rt.react(m.id, emoji, add);
+    } catch (err) {
+      apply(before);
+      this.notify(`Could not ${add ? 'add' : 'remove'} the reaction: ${describeError(err)}`);
+    }
+  }
+
+  // --- permalinks ---
+
+  /** Opens a channel at one message (`#/c/<id>/m/<seq>`); resolves whether it was found. */
+  async openAt(channelId: string, seq: number): Promise<boolean> {
+    if (!this.channels.get(channelId)) {
+      this.notify('That message is in a conversation you are not part of.', 'info');
+      return false;
+    }
+    await this.select(channelId);
+    return this.history.jumpTo(channelId, seq);
   }
 
   retry(clientId: string): void {

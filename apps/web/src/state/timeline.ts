@@ -1,4 +1,5 @@
-import type { Message, MessageDeletedEvent } from '@chat/contracts';
+import type { Message, MessageDeletedEvent, MessageReactionsEvent } from '@chat/contracts';
+import { sameReactions } from './reactions';
 
 /**
  * One channel's history as the client holds it: messages ascending by `seq`, each seq once.
@@ -33,7 +34,12 @@ function sameContent(a: Message, b: Message): boolean {
       a.deleted === b.deleted &&
       a.editedAt === b.editedAt &&
       a.body === b.body &&
-      a.attachments.length === b.attachments.length)
+      a.attachments.length === b.attachments.length &&
+      // Pushed as message:updated without an edit: a reply count, a pin, reactions.
+      a.replyCount === b.replyCount &&
+      a.lastReplyAt === b.lastReplyAt &&
+      a.pinned === b.pinned &&
+      sameReactions(a.reactions, b.reactions))
   );
 }
 
@@ -87,6 +93,17 @@ export function applyDeletion(t: Timeline, e: MessageDeletedEvent): Timeline {
   if (cur.deleted) return t;
   const messages = t.messages.slice();
   messages[idx] = { ...cur, deleted: true, body: '', attachments: [] };
+  return { ...t, messages };
+}
+
+/** A `message:reactions` push: the message's reactions replaced, if we hold it. */
+export function applyReactions(t: Timeline, e: MessageReactionsEvent): Timeline {
+  const idx = t.messages.findIndex((x) => x.id === e.messageId);
+  if (idx < 0) return t;
+  const cur = t.messages[idx];
+  if (cur.deleted || sameReactions(cur.reactions, e.reactions)) return t;
+  const messages = t.messages.slice();
+  messages[idx] = { ...cur, reactions: e.reactions };
   return { ...t, messages };
 }
 

@@ -13,12 +13,19 @@ export function onIncoming(
 ): Channel {
   if (message.seq <= channel.lastSeq) return channel; // already counted (duplicate or catch-up overlap)
   const counts = !opts.viewing && message.author.id !== opts.myUserId && !message.deleted;
+  const mention = counts && mentionsMe(message, opts.myUserId);
+  const mentionCount = channel.mentionCount ?? 0;
   return {
     ...channel,
     lastSeq: message.seq,
     unreadCount: counts ? channel.unreadCount + 1 : opts.viewing ? 0 : channel.unreadCount,
+    mentionCount: mention ? mentionCount + 1 : opts.viewing ? 0 : mentionCount,
   };
 }
+
+/** Whether a message mentions the reader: by name, or everyone with `@channel` / `@here`. */
+export const mentionsMe = (m: Pick<Message, 'mentions'>, myUserId: string): boolean =>
+  !!m.mentions && (m.mentions.channel || m.mentions.userIds.includes(myUserId));
 
 /** Several messages at once (a catch-up page), in seq order. */
 export function onIncomingMany(
@@ -30,7 +37,9 @@ export function onIncomingMany(
 }
 
 export function markRead(channel: Channel): Channel {
-  return channel.unreadCount === 0 ? channel : { ...channel, unreadCount: 0 };
+  return channel.unreadCount === 0 && !channel.mentionCount
+    ? channel
+    : { ...channel, unreadCount: 0, mentionCount: 0 };
 }
 
 /** Total for the tab title, DMs and channels alike. */

@@ -111,6 +111,7 @@ function createRuntime(user: User): { value: Runtime; start(): void; stop(): voi
     start() {
       realtime.start();
       void chat.loadChannels();
+      void chat.loadThreads();
       // Roles may have changed since the login was stored (promoted, demoted).
       api.me().then(
         (me) => {

@@ -3,12 +3,15 @@ import { totalUnread } from '../state/unread';
 import { Conversation } from './Conversation';
 import { titleOf } from '../util/format';
 import { BrowseChannelsDialog, CreateChannelDialog, NewDmDialog, type DialogName } from './dialogs';
+import { SearchDialog } from './HeaderTools';
 import { MembersPanel } from './MembersPanel';
+import { ThreadPanel, ThreadsList } from './ThreadPanel';
+import { channelHash, parseRoute } from '../util/permalink';
 import { useChat, useRuntime } from './runtime';
 import { Sidebar } from './Sidebar';
 import { Toasts } from './Toasts';
 
-const channelFromHash = (): string | null => /^#\/c\/([\w-]+)$/.exec(window.location.hash)?.[1] ?? null;
+const channelFromHash = (): string | null => parseRoute(window.location.hash)?.channelId ?? null;
 const isPhone = () => window.matchMedia('(max-width: 760px)').matches;
 
 /** The signed-in layout: sidebar, conversation, members; the URL hash names the open channel. */
@@ -20,6 +23,22 @@ export function ChatShell() {
   const [navOpen, setNavOpen] = useState(false);
   const [membersOpen, setMembersOpen] = useState(() => !isPhone());
   const [dialog, setDialog] = useState<DialogName>(null);
+  const [threadsOpen, setThreadsOpen] = useState(false);
+  const threadOpen = useChat((s) => s.thread !== null);
+  /** The message a permalink asked for (`n` renews the same request). */
+  const [focus, setFocus] = useState<{ seq: number; n: number } | null>(null);
+  const pendingRoute = useRef(parseRoute(window.location.hash));
+
+  const openPermalink = useCallback(
+    async (channelId: string, seq: number) => {
+      if (!(await store.openAt(channelId, seq))) return;
+      setFocus((f) => ({ seq, n: (f?.n ?? 0) + 1 }));
+      // A reply lives in its thread: open it there too.
+      const m = store.getState().timelines[channelId]?.messages.find((x) => x.seq === seq);
+      if (m?.threadId) void store.openThread(m);
+    },
+    [store],
+  );
 
   const open = useCallback(
     (id: string | null) => {
@@ -37,29 +56,36 @@ export function ChatShell() {
     if (!loaded || activeId) return;
     const want = channelFromHash() ?? named.current;
     if (want && channels.some((c) => c.id === want)) {
-      void store.select(want);
+      const route = pendingRoute.current;
+      pendingRoute.current = null;
+      if (route?.seq && route.channelId === want) void openPermalink(want, route.seq);
+      else void store.select(want);
       return;
     }
     if (autoOpened.current) return;
     autoOpened.current = true;
     if (isPhone() || !channels.length) setNavOpen(true);
     else void store.select(channels.filter((c) => c.kind !== 'dm')[0]?.id ?? channels[0].id);
-  }, [loaded, activeId, channels, store]);
+  }, [loaded, activeId, channels, store, openPermalink]);
 
   useEffect(() => {
     const onHash = () => {
-      const id = channelFromHash();
-      if (id && id !== store.getState().activeId) void store.select(id);
+      const route = parseRoute(window.location.hash);
+      if (route?.seq) void openPermalink(route.channelId, route.seq);
+      else if (route && route.channelId !== store.getState().activeId) void store.select(route.channelId);
     };
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
-  }, [store]);
+  }, [store, openPermalink]);
 
   useEffect(() => {
     // Until the list is in, the hash is what we were asked to open: leave it.
     if (!loaded) return;
     if (activeId) named.current = activeId;
-    const want = activeId ? `#/c/${activeId}` : '';
+    // A permalink stays in the address bar while it is the open channel's.
+    const route = parseRoute(window.location.hash);
+    if (route?.seq && route.channelId === activeId) return;
+    const want = activeId ? channelHash(activeId) : '';
     if (window.location.hash !== want) {
       history.replaceState(null, '', want || window.location.pathname + window.location.search);
     }
@@ -83,8 +109,21 @@ export function ChatShell() {
   }, [navOpen]);
 
   return (
-    <div className={`shell${navOpen ? ' nav-open' : ''}${membersOpen && active ? ' members-open' : ''}`}>
-      <Sidebar onOpen={open} onDialog={setDialog} onClose={() => setNavOpen(false)} />
+    <div
+      className={`shell${navOpen ? ' nav-open' : ''}${
+        (membersOpen && active) || threadOpen || threadsOpen ? ' members-open' : ''
+      }`}
+    >
+      <Sidebar
+        onOpen={open}
+        onDialog={setDialog}
+        onClose={() => setNavOpen(false)}
+        onThreads={() => {
+          setThreadsOpen(true);
+          setNavOpen(false);
+          void store.loadThreads();
+        }}
+      />
       <div className="scrim" aria-hidden="true" onClick={() => setNavOpen(false)} />
       <Conversation
         channel={active ?? null}
@@ -92,8 +131,16 @@ export function ChatShell() {
         membersOpen={membersOpen}
         onToggleMembers={() => setMembersOpen((v) => !v)}
         onDialog={setDialog}
+        focus={focus}
       />
-      {active && membersOpen && <MembersPanel channel={active} onClose={() => setMembersOpen(false)} />}
+      {threadsOpen ? (
+        <ThreadsList onOpen={open} onClose={() => setThreadsOpen(false)} />
+      ) : active && threadOpen ? (
+        <ThreadPanel channel={active} />
+      ) : (
+        active && membersOpen && <MembersPanel channel={active} onClose={() => setMembersOpen(false)} />
+      )}
+      {dialog === 'search' && <SearchDialog channel={active ?? null} onClose={() => setDialog(null)} />}
       {dialog === 'create' && <CreateChannelDialog onClose={() => setDialog(null)} />}
       {dialog === 'browse' && <BrowseChannelsDialog onClose={() => setDialog(null)} onOpen={open} />}
       {dialog === 'dm' && <NewDmDialog onClose={() => setDialog(null)} />}

@@ -9,8 +9,9 @@ import {
 } from 'react';
 import { LIMITS, type Channel, type FileInfo } from '@chat/contracts';
 import { formatBytes, titleOf } from '../util/format';
+import { completeMention, mentionOptions, mentionQuery, moveActive } from '../util/mentions';
 import { ClipIcon, SendIcon } from './icons';
-import { useChat, useRuntime } from './runtime';
+import { sameItems, useChat, useRuntime } from './runtime';
 
 export interface Upload {
   id: number;
@@ -31,23 +32,45 @@ export function Composer({
   onFiles,
   onRemoveUpload,
   onSent,
+  threadId,
 }: {
   channel: Channel;
   uploads: Upload[];
   onFiles: (files: File[]) => void;
   onRemoveUpload: (id: number) => void;
   onSent: () => void;
+  /** Replying in this thread (the thread panel's composer). */
+  threadId?: string;
 }) {
   const { store } = useRuntime();
   const connection = useChat((s) => s.connection);
-  const [text, setText] = useState(() => drafts.get(channel.id) ?? '');
+  const draftKey = threadId ? `thread:${threadId}` : channel.id;
+  const [text, setText] = useState(() => drafts.get(draftKey) ?? '');
+  const myName = useChat((s) => s.me.username);
+  const memberNames = useChat((s) => (s.members[channel.id] ?? []).map((m) => m.username), sameItems);
+  // The @-autocomplete: what is being typed at the caret, the options, the highlighted one.
+  const [caret, setCaret] = useState(0);
+  const [dismissed, setDismissed] = useState<number | null>(null);
+  const [active, setActive] = useState(0);
+  const at = mentionQuery(text, caret);
+  const options =
+    at && dismissed !== at.start
+      ? mentionOptions(
+          at.query,
+          memberNames.map((username) => ({ username })),
+          myName,
+        )
+      : [];
+  const listId = useId();
+  const optionId = (i: number) => `${listId}-opt-${i}`;
+  const activeIndex = options.length ? Math.min(active, options.length - 1) : -1;
   const boxRef = useRef<HTMLTextAreaElement>(null);
   const fileRef = useRef<HTMLInputElement>(null);
   const ids = { input: useId(), hint: useId(), count: useId() };
 
   useEffect(() => {
-    drafts.set(channel.id, text);
-  }, [channel.id, text]);
+    drafts.set(draftKey, text);
+  }, [draftKey, text]);
 
   // Focus the box when a channel opens (not on phones, where it would pop the keyboard up).
   useEffect(() => {
@@ -69,7 +92,8 @@ export function Composer({
 
   const send = () => {
     if (!canSend) return;
-    store.send(channel.id, text, ready);
+    if (threadId) store.sendReply(text, ready);
+    else store.send(channel.id, text, ready);
     setText('');
     onSent();
     boxRef.current?.focus();
@@ -80,7 +104,40 @@ export function Composer({
     send();
   };
 
+  const pick = (name: string) => {
+    if (!at) return;
+    const next = completeMention(text, at, name);
+    setText(next.text);
+    setCaret(next.caret);
+    setActive(0);
+    requestAnimationFrame(() => {
+      const el = boxRef.current;
+      if (el) {
+        el.focus();
+        el.setSelectionRange(next.caret, next.caret);
+      }
+    });
+  };
+
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (options.length > 0 && !e.nativeEvent.isComposing) {
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+        e.preventDefault();
+        setActive(moveActive(activeIndex, e.key === 'ArrowDown' ? 1 : -1, options.length));
+        return;
+      }
+      if ((e.key === 'Enter' || e.key === 'Tab') && !e.shiftKey) {
+        e.preventDefault();
+        pick(options[activeIndex].name);
+        return;
+      }
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        e.stopPropagation();
+        if (at) setDismissed(at.start);
+        return;
+      }
+    }
     if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
       e.preventDefault();
       send();
@@ -150,18 +207,46 @@ export function Composer({
           }}
         />
         <label htmlFor={ids.input} className="sr-only">
-          Message {titleOf(channel)}
+          {threadId ? `Reply in thread in ${titleOf(channel)}` : `Message ${titleOf(channel)}`}
         </label>
+        {options.length > 0 && (
+          <ul className="mention-list" id={listId} role="listbox" aria-label="People to mention">
+            {options.map((o, i) => (
+              <li
+                key={o.name}
+                id={optionId(i)}
+                role="option"
+                aria-selected={i === activeIndex}
+                className={i === activeIndex ? 'active' : undefined}
+                onMouseDown={(e) => {
+                  // Keep the focus in the textarea.
+                  e.preventDefault();
+                  pick(o.name);
+                }}
+                onMouseEnter={() => setActive(i)}
+              >
+                <strong>@{o.name}</strong>
+                {o.hint && <span className="muted"> {o.hint}</span>}
+              </li>
+            ))}
+          </ul>
+        )}
         <textarea
           ref={boxRef}
           id={ids.input}
           rows={1}
           value={text}
-          placeholder={`Message ${titleOf(channel)}`}
+          placeholder={threadId ? 'Reply in thread' : `Message ${titleOf(channel)}`}
+          aria-autocomplete="list"
+          aria-controls={options.length > 0 ? listId : undefined}
+          aria-activedescendant={activeIndex >= 0 ? optionId(activeIndex) : undefined}
+          onSelect={(e) => setCaret(e.currentTarget.selectionStart)}
           aria-describedby={`${ids.hint}${remaining < 200 ? ` ${ids.count}` : ''}`}
           aria-invalid={tooLong}
           onChange={(e) => {
             setText(e.target.value);
+            setCaret(e.target.selectionStart);
+            setActive(0);
             if (e.target.value.trim()) store.typingSender.input(channel.id);
             else store.typingSender.stop();
           }}

@@ -7,6 +7,7 @@ import { titleOf } from '../util/format';
 import { Composer, type Upload } from './Composer';
 import type { DialogName } from './dialogs';
 import { LockIcon, MenuIcon, PeopleIcon } from './icons';
+import { PinsButton, SearchButton, Topic } from './HeaderTools';
 import { MessageList } from './MessageList';
 import { useChat, useRuntime } from './runtime';
 
@@ -18,12 +19,14 @@ export function Conversation({
   membersOpen,
   onToggleMembers,
   onDialog,
+  focus,
 }: {
   channel: Channel | null;
   onShowNav: () => void;
   membersOpen: boolean;
   onToggleMembers: () => void;
   onDialog: (d: DialogName) => void;
+  focus?: { seq: number; n: number } | null;
 }) {
   const connection = useChat((s) => s.connection);
   const channelsLoaded = useChat((s) => s.channelsLoaded);
@@ -51,8 +54,10 @@ export function Conversation({
                 </span>
                 {channel.name}
               </h1>
-              {channel.topic && <p className="conv-topic">{channel.topic}</p>}
+              <Topic channel={channel} />
             </div>
+            <SearchButton onOpen={() => onDialog('search')} />
+            <PinsButton channel={channel} />
             <button
               type="button"
               className="ghost small members-toggle"
@@ -72,7 +77,7 @@ export function Conversation({
       </header>
       <ConnectionBanner state={connection} />
       {channel ? (
-        <ChannelBody key={channel.id} channel={channel} />
+        <ChannelBody key={channel.id} channel={channel} focus={focus ?? null} />
       ) : (
         <div className="conv-empty">
           {channelsLoaded ? (
@@ -116,7 +121,7 @@ function ConnectionBanner({ state }: { state: string }) {
 }
 
 /** Messages, typing line and composer of one channel (remounted per channel). */
-function ChannelBody({ channel }: { channel: Channel }) {
+function ChannelBody({ channel, focus }: { channel: Channel; focus: { seq: number; n: number } | null }) {
   const { api } = useRuntime();
   const connection = useChat((s) => s.connection);
   const [uploads, setUploads] = useState<Upload[]>([]);
@@ -197,7 +202,7 @@ function ChannelBody({ channel }: { channel: Channel }) {
         addFiles(Array.from(e.dataTransfer.files));
       }}
     >
-      <MessageList channel={channel} />
+      <MessageList channel={channel} focus={focus} />
       <TypingLine channelId={channel.id} />
       <Composer
         channel={channel}

@@ -1,6 +1,7 @@
 import {
   memo,
   useEffect,
+  useMemo,
   useId,
   useLayoutEffect,
   useRef,
@@ -10,10 +11,15 @@ import {
 } from 'react';
 import type { Channel, FileInfo, Message } from '@chat/contracts';
 import { forChannel, type PendingMessage } from '../state/outbox';
-import { canDeleteMessage, canModerate } from '../state/selectors';
-import { dayKey, formatDay, formatFull, formatTime, hueOf, linkify, titleOf } from '../util/format';
+import { canDeleteMessage, canModerate, canPin } from '../state/selectors';
+import { mentionsMe } from '../state/unread';
+import { describeError } from '../api/errors';
+import { dayKey, formatDay, formatFull, formatTime, hueOf, titleOf } from '../util/format';
+import { permalinkUrl } from '../util/permalink';
 import { Attachment } from './attachments';
-import { ClockIcon } from './icons';
+import { ClockIcon, PinIcon, ThreadIcon } from './icons';
+import { Markdown } from './Markdown';
+import { AddReaction, Reactions } from './Reactions';
 import { countRender } from './render-count';
 import { sameItems, useChat, useRuntime } from './runtime';
 
@@ -25,7 +31,14 @@ const NEAR_BOTTOM_PX = 120;
  * The history of one channel and our pending messages. It selects only what it shows, and is
  * memoized against its parent's re-renders, so typing and presence never re-render it.
  */
-export const MessageList = memo(function MessageList({ channel }: { channel: Channel }) {
+export const MessageList = memo(function MessageList({
+  channel,
+  focus,
+}: {
+  channel: Channel;
+  /** A permalink's message: scrolled to and highlighted once it is loaded (`n` renews a request). */
+  focus?: { seq: number; n: number } | null;
+}) {
   countRender('MessageList');
   const { store } = useRuntime();
   const timeline = useChat((s) => s.timelines[channel.id]);
@@ -35,7 +48,10 @@ export const MessageList = memo(function MessageList({ channel }: { channel: Cha
   const me = useChat((s) => s.me);
   const moderator = useChat((s) => canModerate(s, channel.id));
   const live = useChat((s) => s.connection === 'live');
-  const messages = timeline?.messages ?? [];
+  const pinAllowed = useChat((s) => canPin(s, channel));
+  // Replies live in their thread panel; the channel shows roots (with their reply counts).
+  const messages = useMemo(() => (timeline?.messages ?? []).filter((m) => !m.threadId), [timeline]);
+  const [highlight, setHighlight] = useState<number | null>(null);
 
   const scroller = useRef<HTMLDivElement>(null);
   const content = useRef<HTMLOListElement>(null);
@@ -96,6 +112,21 @@ export const MessageList = memo(function MessageList({ channel }: { channel: Cha
     return () => ro.disconnect();
   }, []);
 
+  // A permalink: once its message is on screen, bring it to the middle and highlight it briefly.
+  const focusSeq = focus?.seq ?? null;
+  const focusN = focus?.n ?? 0;
+  const present = focusSeq !== null && messages.some((m) => m.seq === focusSeq);
+  useEffect(() => {
+    if (focusSeq === null || !present) return;
+    const el = scroller.current?.querySelector<HTMLElement>(`li.msg[data-seq="${focusSeq}"]`);
+    if (!el) return;
+    stick.current = false;
+    el.scrollIntoView({ block: 'center' });
+    setHighlight(focusSeq);
+    const t = setTimeout(() => setHighlight(null), 4000);
+    return () => clearTimeout(t);
+  }, [focusSeq, focusN, present]);
+
   const hasOlder = !!timeline?.hasOlder && messages.length > 0;
   // A short history that does not fill the view: fetch more right away.
   useEffect(() => {
@@ -135,7 +166,9 @@ export const MessageList = memo(function MessageList({ channel }: { channel: Cha
         mine={m.author.id === me.id}
         grouped={grouped}
         canDelete={canDeleteMessage(m, me.id, moderator)}
+        canPin={pinAllowed}
         live={live}
+        highlighted={highlight === m.seq}
       />,
     );
     prev = m;
@@ -200,28 +233,57 @@ export const MessageList = memo(function MessageList({ channel }: { channel: Cha
 const bodyIsFileNames = (m: Message) =>
   m.attachments.length > 0 && m.body === m.attachments.map((a) => a.name).join(', ');
 
-const MessageItem = memo(function MessageItem({
+export const MessageItem = memo(function MessageItem({
   m,
   mine,
   grouped,
   canDelete,
+  canPin,
   live,
+  highlighted = false,
+  inThread = false,
 }: {
   m: Message;
   mine: boolean;
   grouped: boolean;
   canDelete: boolean;
+  canPin: boolean;
   live: boolean;
+  highlighted?: boolean;
+  /** Shown in the thread panel: no "reply in thread", no reply count. */
+  inThread?: boolean;
 }) {
-  const { store } = useRuntime();
+  const { store, api } = useRuntime();
+  const me = useChat((s) => s.me);
   const [editing, setEditing] = useState(false);
   const canEdit = mine && !m.deleted;
-  const showMenu = !m.deleted && (canEdit || canDelete);
+  const forMe = !mine && !m.deleted && mentionsMe(m, me.id);
+
+  const copyLink = async () => {
+    const url = permalinkUrl(window.location.origin, window.location.pathname, m.channelId, m.seq);
+    try {
+      await navigator.clipboard.writeText(url);
+      store.notify('Link copied.', 'info');
+    } catch {
+      store.notify(`Copy this link: ${url}`, 'info');
+    }
+  };
+  const togglePin = async () => {
+    try {
+      if (m.pinned) await api.unpin(m.channelId, m.id);
+      else await api.pin(m.channelId, m.id);
+    } catch (err) {
+      store.notify(`Could not ${m.pinned ? 'unpin' : 'pin'} the message: ${describeError(err)}`);
+    }
+  };
 
   return (
     <li
-      className={`msg ${mine ? 'mine' : 'theirs'}${grouped ? ' grouped' : ''}${m.deleted ? ' deleted' : ''}`}
+      className={`msg ${mine ? 'mine' : 'theirs'}${grouped ? ' grouped' : ''}${m.deleted ? ' deleted' : ''}${
+        forMe ? ' for-me' : ''
+      }${highlighted ? ' highlighted' : ''}${m.pinned ? ' pinned' : ''}`}
       data-seq={m.seq}
+      data-id={m.id}
     >
       {!mine && !grouped && (
         <span className="avatar" aria-hidden="true" data-hue={hueOf(m.author.username) % 12}>
@@ -249,17 +311,7 @@ const MessageItem = memo(function MessageItem({
               }}
             />
           ) : bodyIsFileNames(m) ? null : (
-            <p className="msg-body">
-              {linkify(m.body).map((part, i) =>
-                part.href ? (
-                  <a key={i} href={part.href} target="_blank" rel="noopener noreferrer nofollow">
-                    {part.text}
-                  </a>
-                ) : (
-                  part.text
-                ),
-              )}
-            </p>
+            <Markdown body={m.body} me={me} mentions={m.mentions} />
           )}
           {!m.deleted && m.attachments.length > 0 && (
             <div className="attachments">
@@ -269,6 +321,11 @@ const MessageItem = memo(function MessageItem({
             </div>
           )}
           <div className="bubble-foot">
+            {m.pinned && !m.deleted && (
+              <span className="pinned-mark" title="Pinned">
+                <PinIcon /> Pinned
+              </span>
+            )}
             {grouped && (
               <time dateTime={m.createdAt} title={formatFull(m.createdAt)}>
                 {formatTime(m.createdAt)}
@@ -281,14 +338,38 @@ const MessageItem = memo(function MessageItem({
             )}
           </div>
         </div>
+        <Reactions m={m} live={live} />
+        {!inThread && m.replyCount > 0 && (
+          <button type="button" className="thread-summary link-btn" onClick={() => void store.openThread(m)}>
+            <ThreadIcon /> {m.replyCount === 1 ? '1 reply' : `${m.replyCount} replies`}
+            {m.lastReplyAt && <span className="muted"> · last reply {formatTime(m.lastReplyAt)}</span>}
+          </button>
+        )}
       </div>
-      {showMenu && !editing && (
-        <MessageMenu
-          disabled={!live}
-          onEdit={canEdit ? () => setEditing(true) : undefined}
-          onDelete={canDelete ? () => void store.remove(m) : undefined}
-          author={mine ? 'your' : `${m.author.username}'s`}
-        />
+      {!m.deleted && !editing && (
+        <div className="msg-tools">
+          {m.reactions.length === 0 && <AddReaction m={m} live={live} label="" />}
+          {!inThread && (
+            <button
+              type="button"
+              className="icon-btn"
+              aria-label="Reply in thread"
+              title="Reply in thread"
+              onClick={() => void store.openThread(m)}
+            >
+              <ThreadIcon />
+            </button>
+          )}
+          <MessageMenu
+            disabled={!live}
+            onEdit={canEdit ? () => setEditing(true) : undefined}
+            onDelete={canDelete ? () => void store.remove(m) : undefined}
+            onPin={canPin && !inThread ? () => void togglePin() : undefined}
+            pinned={m.pinned}
+            onCopyLink={() => void copyLink()}
+            author={mine ? 'your' : `${m.author.username}'s`}
+          />
+        </div>
       )}
     </li>
   );
@@ -363,11 +444,17 @@ function EditBox({
 function MessageMenu({
   onEdit,
   onDelete,
+  onPin,
+  pinned,
+  onCopyLink,
   disabled,
   author,
 }: {
   onEdit?: () => void;
   onDelete?: () => void;
+  onPin?: () => void;
+  pinned: boolean;
+  onCopyLink: () => void;
   disabled: boolean;
   author: string;
 }) {
@@ -443,6 +530,29 @@ function MessageMenu({
             </>
           ) : (
             <>
+              <button
+                type="button"
+                role="menuitem"
+                onClick={() => {
+                  close();
+                  onCopyLink();
+                }}
+              >
+                Copy link
+              </button>
+              {onPin && (
+                <button
+                  type="button"
+                  role="menuitem"
+                  disabled={disabled}
+                  onClick={() => {
+                    close();
+                    onPin();
+                  }}
+                >
+                  {pinned ? 'Unpin' : 'Pin to channel'}
+                </button>
+              )}
               {onEdit && (
                 <button
                   type="button"

@@ -2,7 +2,7 @@ import type { Channel } from '@chat/contracts';
 import type { ConnectionState } from '../state/ports';
 import { dmPartner, isOnline } from '../state/selectors';
 import type { DialogName } from './dialogs';
-import { LockIcon, PlusIcon, SearchIcon } from './icons';
+import { LockIcon, PlusIcon, SearchIcon, ThreadIcon } from './icons';
 import { useChat, useRuntime } from './runtime';
 
 const byName = (a: Channel, b: Channel) => a.name.localeCompare(b.name, undefined, { sensitivity: 'base' });
@@ -18,11 +18,14 @@ export function Sidebar({
   onOpen,
   onDialog,
   onClose,
+  onThreads,
 }: {
   onOpen: (id: string) => void;
   onDialog: (d: DialogName) => void;
   onClose: () => void;
+  onThreads: () => void;
 }) {
+  const unreadThreads = useChat((s) => s.unreadThreads);
   const { signOut } = useRuntime();
   const channels = useChat((s) => s.channels);
   const activeId = useChat((s) => s.activeId);
@@ -44,6 +47,26 @@ export function Sidebar({
         </button>
       </header>
       <nav className="sidebar-nav">
+        <ul className="side-list side-top">
+          <li>
+            <button
+              type="button"
+              className={`side-item${unreadThreads ? ' unread' : ''}`}
+              aria-label={`Threads${unreadThreads ? `, ${unreadThreads} with new replies` : ''}`}
+              onClick={onThreads}
+            >
+              <span className="side-icon" aria-hidden="true">
+                <ThreadIcon />
+              </span>
+              <span className="side-name">Threads</span>
+              {unreadThreads > 0 && (
+                <span className="badge" aria-hidden="true">
+                  {unreadThreads}
+                </span>
+              )}
+            </button>
+          </li>
+        </ul>
         <section aria-labelledby="side-channels">
           <div className="side-section-head">
             <h2 id="side-channels">Channels</h2>
@@ -131,9 +154,10 @@ function ChannelLink({ c, active, onOpen }: { c: Channel; active: boolean; onOpe
   const partner = useChat((s) => (c.kind === 'dm' ? dmPartner(s, c.id) : undefined));
   const online = useChat((s) => (partner ? isOnline(s, partner.userId, partner.online) : false));
   const unread = c.unreadCount > 0 && !active ? c.unreadCount : 0;
+  const mentions = (c.mentionCount ?? 0) > 0 && !active ? c.mentionCount : 0;
   const label = `${c.kind === 'dm' ? c.name : `${c.name} channel`}${c.kind === 'private' ? ', private' : ''}${
     c.kind === 'dm' && partner ? (online ? ', online' : ', offline') : ''
-  }${unread ? `, ${unread} unread` : ''}`;
+  }${unread ? `, ${unread} unread` : ''}${mentions ? `, ${mentions} mention${mentions === 1 ? '' : 's'}` : ''}`;
   return (
     <li>
       <a
@@ -156,6 +180,11 @@ function ChannelLink({ c, active, onOpen }: { c: Channel; active: boolean; onOpe
           )}
         </span>
         <span className="side-name">{c.name}</span>
+        {mentions > 0 && (
+          <span className="badge mention-badge" aria-hidden="true">
+            @{mentions > 99 ? '99+' : mentions}
+          </span>
+        )}
         {unread > 0 && (
           <span className="badge" aria-hidden="true">
             {unread > 99 ? '99+' : unread}

@@ -4,7 +4,7 @@ import { ApiError, describeError } from '../api/errors';
 import { useChat, useRuntime } from './runtime';
 
 /** The dialogs the signed-in layout can open (none: null). */
-export type DialogName = 'create' | 'browse' | 'dm' | null;
+export type DialogName = 'create' | 'browse' | 'dm' | 'search' | null;
 
 /**
  * A modal on the native <dialog>: the browser traps focus, Escape closes it and focus returns

@@ -52,3 +52,20 @@ export const ClockIcon = () => (
     <path d="M10 6v4.5l3 2" stroke="currentColor" strokeWidth="2" fill="none" strokeLinecap="round" />
   </svg>
 );
+export const PinIcon = () => (
+  <svg viewBox="0 0 20 20" width="13" height="13" aria-hidden="true">
+    <path d="M7 2h6l-1 5 3 3v1H5v-1l3-3z" fill="currentColor" />
+    <path d="M10 11v7" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
+  </svg>
+);
+export const ThreadIcon = () => (
+  <svg viewBox="0 0 20 20" width="15" height="15" aria-hidden="true">
+    <path
+      d="M4 4h12v8H9l-4 3v-3H4z"
+      stroke="currentColor"
+      strokeWidth="1.8"
+      fill="none"
+      strokeLinejoin="round"
+    />
+  </svg>
+);

@@ -77,7 +77,9 @@ export class ChannelsSlice extends Slice<ChannelsState> {
             // Our timeline may already be ahead of the list (a push raced the request).
             const held = this.ctx.heldSeq(c.id);
             const last = held !== undefined ? Math.max(c.lastSeq, held) : c.lastSeq;
-            return this.viewing(c.id) ? { ...c, lastSeq: last, unreadCount: 0 } : { ...c, lastSeq: last };
+            return this.viewing(c.id)
+              ? { ...c, lastSeq: last, unreadCount: 0, mentionCount: 0 }
+              : { ...c, lastSeq: last };
           });
           const known = new Set(channels.map((c) => c.id));
           const activeGone = this.state.activeId && !known.has(this.state.activeId);
@@ -123,7 +125,7 @@ export class ChannelsSlice extends Slice<ChannelsState> {
   scheduleRead(channelId: string): void {
     if (!this.viewing(channelId)) return;
     const c = this.get(channelId);
-    if (c && c.unreadCount) this.put(unread.markRead(c));
+    if (c && (c.unreadCount || c.mentionCount)) this.put(unread.markRead(c));
     if (this.readTimer !== null) return;
     const fire = () => {
       this.readTimer = null;

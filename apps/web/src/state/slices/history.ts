@@ -1,4 +1,4 @@
-import type { Message, MessageDeletedEvent } from '@chat/contracts';
+import type { Message, MessageDeletedEvent, MessageReactionsEvent } from '@chat/contracts';
 import { LIMITS } from '@chat/contracts';
 import { ApiError, describeError } from '../../api/errors';
 import type { RealtimePort, RestPort } from '../ports';
@@ -25,6 +25,8 @@ export interface HistoryContext {
   /** The channel answered NOT_FOUND: we may have lost it. */
   notFound(channelId: string): void;
   notify(text: string): void;
+  /** Messages we held changed while we were away (from `channel:sync`'s `changes`). */
+  changed?(messages: Message[]): void;
 }
 
 /**
@@ -37,6 +39,8 @@ export class HistorySlice extends Slice<HistoryState> {
   private readonly catchUpAgain = new Set<string>();
   /** Channels whose held history may miss edits and deletions made while we were disconnected. */
   private readonly stale = new Set<string>();
+  /** Per channel, the server time of the last `channel:sync` answer (its next `changedSince`). */
+  private readonly syncedAt = new Map<string, string>();
 
   constructor(
     private readonly ctx: HistoryContext,
@@ -89,7 +93,9 @@ export class HistorySlice extends Slice<HistoryState> {
       const live = this.state.timelines[channelId] as Timeline | undefined;
       this.put(channelId, live ? tl.addMessages(t, live.messages) : t);
       this.ctx.arrived(channelId, page.messages);
-      if (tl.hasGap(this.state.timelines[channelId])) void this.catchUp(channelId);
+      // Also when there is no gap: the answer's `syncedAt` is where the next catch-up asks
+      // "what changed since" from.
+      void this.catchUp(channelId);
     } catch (err) {
       this.set({ historyError: { ...this.state.historyError, [channelId]: describeError(err) } });
       if (err instanceof ApiError && err.code === 'NOT_FOUND') this.ctx.notFound(channelId);
@@ -130,15 +136,28 @@ export class HistorySlice extends Slice<HistoryState> {
       return running;
     }
     const run = (async () => {
+      // One `changedSince` for the whole loop (the protocol asks for it); the last answer's
+      // `syncedAt` is the next loop's.
+      const since = this.syncedAt.get(channelId);
       try {
         for (let guard = 0; guard < 1000; guard++) {
           const t = this.state.timelines[channelId];
           if (!t || !this.ctx.rt.connected) return;
           const after = t.messages.length ? tl.contiguousEnd(t) : 0;
-          const page = await this.ctx.rt.sync(channelId, after, SYNC_PAGE);
+          const page = await this.ctx.rt.sync(channelId, after, SYNC_PAGE, since);
           const cur = this.state.timelines[channelId];
           if (!cur) return;
-          this.put(channelId, tl.addMessages(cur, page.messages));
+          // What changed in what we hold (edits, deletions, reactions, pins, reply counts): applied
+          // to the messages we hold only (one we do not hold would open a hole in the timeline).
+          // Too many changes for one answer leave the channel stale: its newest page is re-read.
+          const changes = page.changes ?? [];
+          const patched = changes.reduce((x, m) => tl.applyUpdate(x, m), cur);
+          this.put(channelId, tl.addMessages(patched, page.messages));
+          if (changes.length) this.ctx.changed?.(changes);
+          if (page.syncedAt) {
+            this.syncedAt.set(channelId, page.syncedAt);
+            if (since && !page.changesHasMore) this.stale.delete(channelId);
+          }
           this.ctx.arrived(channelId, page.messages);
           // An empty page ends it too, so a confused server cannot keep us looping.
           if (!page.hasMore || page.messages.length === 0) return;
@@ -156,9 +175,17 @@ export class HistorySlice extends Slice<HistoryState> {
     return tracked;
   }
 
-  /** channel:sync brings what is new, not edits and deletions: re-read when next opened. */
+  /**
+   * Edits and deletions missed while away: a server that answers `changes` brought them with the
+   * catch-up; otherwise (or when there were too many) re-read the newest page when next opened.
+   */
   markStale(channelId: string): void {
     this.stale.add(channelId);
+  }
+
+  /** Whether catch-up brought every change made to what we hold (see markStale). */
+  isStale(channelId: string): boolean {
+    return this.stale.has(channelId);
   }
 
   /** Merges a fresh newest page (edits and deletions win over older copies, see timeline.newer). */
@@ -200,7 +227,45 @@ export class HistorySlice extends Slice<HistoryState> {
     if (t) this.put(e.channelId, tl.applyDeletion(t, e));
   }
 
+  reacted(e: MessageReactionsEvent): void {
+    const t = this.state.timelines[e.channelId];
+    if (t) this.put(e.channelId, tl.applyReactions(t, e));
+  }
+
+  find(channelId: string, messageId: string): Message | undefined {
+    return this.state.timelines[channelId]?.messages.find((m) => m.id === messageId);
+  }
+
+  /**
+   * A permalink: the page around `seq` when we do not hold that message yet. It replaces what we
+   * held when it does not touch it (so the timeline keeps no hole), and catch-up then brings the
+   * messages after it up to the newest, as after a reconnect.
+   */
+  async jumpTo(channelId: string, seq: number): Promise<boolean> {
+    const held = this.state.timelines[channelId];
+    if (held?.messages.some((m) => m.seq === seq)) return true;
+    try {
+      const page = await this.ctx.rest.around(channelId, seq);
+      const cur = this.state.timelines[channelId];
+      const hasOlder = page.hasMoreBefore ?? (page.messages[0]?.seq ?? 1) > 1;
+      const fresh = tl.fromLatestPage(page.messages, hasOlder);
+      const touches =
+        cur &&
+        cur.messages.length > 0 &&
+        tl.firstSeq(cur)! <= tl.lastSeq(fresh) + 1 &&
+        tl.lastSeq(cur) >= (tl.firstSeq(fresh) ?? 0);
+      this.put(channelId, touches ? tl.addMessages(cur, page.messages) : fresh);
+      this.ctx.arrived(channelId, page.messages);
+      void this.catchUp(channelId);
+      return page.messages.some((m) => m.seq === seq);
+    } catch (err) {
+      this.ctx.notify(`Could not open that message: ${describeError(err)}`);
+      return false;
+    }
+  }
+
   forget(channelId: string): void {
+    this.syncedAt.delete(channelId);
     if (!(channelId in this.state.timelines)) return;
     const { [channelId]: _gone, ...timelines } = this.state.timelines;
     this.set({ timelines });

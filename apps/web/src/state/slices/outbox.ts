@@ -64,10 +64,11 @@ export class OutboxSlice extends Slice<OutboxState> {
   }
 
   /** Queues a message (text from `messageText`) and starts sending. */
-  queue(channelId: string, text: string, attachments: FileInfo[]): void {
+  queue(channelId: string, text: string, attachments: FileInfo[], threadId?: string): void {
     const box = outbox.enqueue(this.state.outbox, {
       clientId: outbox.newClientId(),
       channelId,
+      ...(threadId ? { threadId } : {}),
       body: text.slice(0, LIMITS.messageBodyMax),
       attachments,
       createdAt: new Date(this.ctx.now()).toISOString(),
@@ -109,6 +110,7 @@ export class OutboxSlice extends Slice<OutboxState> {
             channelId: next.channelId,
             body: next.body,
             clientId: next.clientId,
+            ...(next.threadId ? { threadId: next.threadId } : {}),
             ...(next.attachments.length ? { attachmentIds: next.attachments.map((a) => a.id) } : {}),
           });
           this.ctx.delivered(m);
