@@ -6,22 +6,49 @@ import { MemoryTypingStore, RedisTypingStore, type TypingStore } from './typing-
 function behaves(make: () => TypingStore) {
   it('reports only transitions, and lets only the latest stamp end the state', async () => {
     const store = make();
-    const key = randomUUID();
-    expect(await store.claim(key, 'replica-a:1', 5000)).toBe(true);
-    expect(await store.claim(key, 'replica-b:1', 5000)).toBe(false);
-    expect(await store.clearIfOwner(key, 'replica-a:1')).toBe(false);
-    expect(await store.clearIfOwner(key, 'replica-b:1')).toBe(true);
-    expect(await store.clear(key)).toBe(false);
-    expect(await store.claim(key, 'replica-a:2', 5000)).toBe(true);
-    expect(await store.clear(key)).toBe(true);
+    const [channel, user] = [randomUUID(), randomUUID()];
+    expect(await store.claim(channel, user, 'replica-a:1', 5000, 5)).toBe('started');
+    expect(await store.claim(channel, user, 'replica-b:1', 5000, 5)).toBe('renewed');
+    expect(await store.clearIfOwner(channel, user, 'replica-a:1')).toBe(false);
+    expect(await store.clearIfOwner(channel, user, 'replica-b:1')).toBe(true);
+    expect(await store.clear(channel, user)).toBe(false);
+    expect(await store.claim(channel, user, 'replica-a:2', 5000, 5)).toBe('started');
+    expect(await store.clear(channel, user)).toBe(true);
   });
 
   it('forgets a state nobody renewed', async () => {
     const store = make();
-    const key = randomUUID();
-    await store.claim(key, 't', 30);
+    const [channel, user] = [randomUUID(), randomUUID()];
+    await store.claim(channel, user, 't', 30, 5);
     await new Promise((r) => setTimeout(r, 60));
-    expect(await store.claim(key, 'u', 5000)).toBe(true);
+    expect(await store.claim(channel, user, 'u', 5000, 5)).toBe('started');
+  });
+
+  it('shows at most maxShown typists of a channel; a freed slot goes to the next renewal', async () => {
+    const store = make();
+    const channel = randomUUID();
+    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+    expect(await store.claim(channel, a, 'a1', 5000, 2)).toBe('started');
+    expect(await store.claim(channel, b, 'b1', 5000, 2)).toBe('started');
+    expect(await store.claim(channel, c, 'c1', 5000, 2)).toBe('hidden');
+    // Another channel has its own slots.
+    expect(await store.claim(randomUUID(), c, 'c1', 5000, 2)).toBe('started');
+    // Hidden means no state: stopping or lapsing it reports nothing.
+    expect(await store.clear(channel, c)).toBe(false);
+    expect(await store.clearIfOwner(channel, c, 'c1')).toBe(false);
+    expect(await store.claim(channel, a, 'a2', 5000, 2)).toBe('renewed');
+    expect(await store.clear(channel, a)).toBe(true);
+    expect(await store.claim(channel, c, 'c2', 5000, 2)).toBe('started');
+    expect(await store.claim(channel, a, 'a3', 5000, 2)).toBe('hidden');
+  });
+
+  it('frees the slot of a typist nobody renewed', async () => {
+    const store = make();
+    const channel = randomUUID();
+    await store.claim(channel, 'a', 't', 30, 1);
+    expect(await store.claim(channel, 'b', 'u', 5000, 1)).toBe('hidden');
+    await new Promise((r) => setTimeout(r, 60));
+    expect(await store.claim(channel, 'b', 'u', 5000, 1)).toBe('started');
   });
 }
 

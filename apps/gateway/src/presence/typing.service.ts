@@ -12,6 +12,12 @@ import { MemoryTypingStore, RedisTypingStore, type TypingStore } from './typing-
  * its own token; if this replica dies, the state simply expires and clients' own timeout clears it.
  */
 const STATE_MARGIN_MS = 2000;
+/**
+ * Typists shown at once per channel (docs/socket-protocol.md "Typing"): every transition is a
+ * broadcast to the whole channel, so in a 10,000-member channel they must stay few. Five is more
+ * than any typing line shows by name; in a channel of six members or fewer it never applies.
+ */
+export const TYPING_MAX_SHOWN = 5;
 
 interface LocalTyping {
   token: string;
@@ -23,7 +29,9 @@ interface LocalTyping {
 
 /**
  * Typing indicators. Only transitions are broadcast (renewals are silent), never to the typist's
- * own sockets, and a state not renewed within 5 s lapses with an explicit `typing: false`.
+ * own sockets, and a state not renewed within 5 s lapses with an explicit `typing: false`. At most
+ * TYPING_MAX_SHOWN typists per channel are shown; the others are shown when they renew after a
+ * slot frees up.
  */
 @Injectable()
 export class TypingService implements OnApplicationShutdown {
@@ -50,8 +58,14 @@ export class TypingService implements OnApplicationShutdown {
     const timer = setTimeout(() => void this.lapse(key, token), LIMITS.typingExpiresMs);
     timer.unref();
     this.local.set(key, { token, socketId, timer, user, channelId });
-    const started = await this.store.claim(key, token, LIMITS.typingExpiresMs + STATE_MARGIN_MS);
-    if (started) this.broadcast(user, channelId, true);
+    const claim = await this.store.claim(
+      channelId,
+      user.id,
+      token,
+      LIMITS.typingExpiresMs + STATE_MARGIN_MS,
+      TYPING_MAX_SHOWN,
+    );
+    if (claim === 'started') this.broadcast(user, channelId, true);
   }
 
   /**
@@ -62,7 +76,7 @@ export class TypingService implements OnApplicationShutdown {
     const key = `${channelId}:${user.id}`;
     this.cancelLocal(key);
     if (!this.redis.ready) return;
-    if (await this.store.clear(key)) this.broadcast(user, channelId, false);
+    if (await this.store.clear(channelId, user.id)) this.broadcast(user, channelId, false);
   }
 
   /** The socket that was typing went away: its indicators end now rather than in 5 s. */
@@ -72,7 +86,8 @@ export class TypingService implements OnApplicationShutdown {
       mine.map(async (t) => {
         const key = `${t.channelId}:${t.user.id}`;
         this.cancelLocal(key);
-        if (await this.store.clearIfOwner(key, t.token)) this.broadcast(t.user, t.channelId, false);
+        if (await this.store.clearIfOwner(t.channelId, t.user.id, t.token))
+          this.broadcast(t.user, t.channelId, false);
       }),
     );
   }
@@ -87,7 +102,8 @@ export class TypingService implements OnApplicationShutdown {
     if (!entry || entry.token !== token) return;
     this.local.delete(key);
     try {
-      if (await this.store.clearIfOwner(key, token)) this.broadcast(entry.user, entry.channelId, false);
+      if (await this.store.clearIfOwner(entry.channelId, entry.user.id, token))
+        this.broadcast(entry.user, entry.channelId, false);
     } catch (err) {
       this.logger.warn({ err }, 'typing lapse failed');
     }
