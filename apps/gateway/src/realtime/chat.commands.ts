@@ -5,7 +5,9 @@ import {
   DeleteMessageCommand,
   EditMessageCommand,
   PresenceSubscribeCommand,
+  ReactionCommand,
   ReadChannelCommand,
+  ReadThreadCommand,
   SendMessageCommand,
   SyncChannelCommand,
   TypingCommand,
@@ -15,6 +17,8 @@ import { ChannelAccess } from '../channels/channel-access';
 import { ChannelsService } from '../channels/channels.service';
 import type { GatewaySocket } from '../infra/socket-hub';
 import { MessagesService } from '../messages/messages.service';
+import { ReactionsService } from '../messages/reactions.service';
+import { ThreadsService } from '../messages/threads.service';
 import { PresenceService } from '../presence/presence.service';
 import { TypingService } from '../presence/typing.service';
 
@@ -31,6 +35,11 @@ export interface CommandSpec<P extends object = object, R extends object = objec
   /** The class-validator class the payload must satisfy (libs/contracts/dto). */
   payload: ClassConstructor<P>;
   run(user: Principal, payload: P, socket: GatewaySocket): Promise<R>;
+  /**
+   * Runs without waiting for the socket's set-up (channel rooms, presence lease), which it does not
+   * touch: the `presence:subscribe` every client sends on connect is answered a round trip sooner.
+   */
+  early?: boolean;
 }
 
 export type CommandTable = { [E in keyof ClientToServerEvents]: CommandSpec<object, AckBody<E>> };
@@ -55,6 +64,8 @@ export class ChatCommands {
     access: ChannelAccess,
     typing: TypingService,
     presence: PresenceService,
+    reactions: ReactionsService,
+    threads: ThreadsService,
   ) {
     this.table = {
       'message:send': command(SendMessageCommand, async (user, p) => ({
@@ -68,7 +79,7 @@ export class ChatCommands {
         return {};
       }),
       'channel:sync': command(SyncChannelCommand, (user, p) =>
-        messages.sync(user, p.channelId, p.afterSeq, p.limit),
+        messages.sync(user, p.channelId, p.afterSeq, p.limit, p.changedSince),
       ),
       'channel:read': command(ReadChannelCommand, async (user, p) => {
         await channels.markRead(user, p.channelId, p.seq);
@@ -79,9 +90,24 @@ export class ChatCommands {
         await typing.set(user, p.channelId, p.typing, socket.id);
         return {};
       }),
-      'presence:subscribe': command(PresenceSubscribeCommand, async (_user, p, socket) => ({
-        online: await presence.subscribe(socket, p.userIds),
-      })),
+      'presence:subscribe': {
+        ...command(PresenceSubscribeCommand, async (_user, p, socket) => ({
+          online: await presence.subscribe(socket, p.userIds),
+        })),
+        early: true,
+      },
+      'thread:read': command(ReadThreadCommand, async (user, p) => {
+        await threads.markRead(user, p.threadId, p.seq);
+        return {};
+      }),
+      'reaction:add': command(ReactionCommand, async (user, p) => {
+        await reactions.add(user, p.messageId, p.emoji);
+        return {};
+      }),
+      'reaction:remove': command(ReactionCommand, async (user, p) => {
+        await reactions.remove(user, p.messageId, p.emoji);
+        return {};
+      }),
     };
   }
 }

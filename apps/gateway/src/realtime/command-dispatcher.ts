@@ -116,7 +116,7 @@ export class CommandDispatcher {
     try {
       if (!socket.connected) return;
       this.refuseWhileDraining();
-      await this.sessions.ready(socket);
+      if (!spec.early) await this.sessions.ready(socket);
       const user = await this.currentUser(socket);
       await this.limits.consumeCommand(user.id);
       if (args.length !== 1) throw RealtimeErrors.arity();

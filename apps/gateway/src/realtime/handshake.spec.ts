@@ -1,5 +1,7 @@
+import { generateKeyPairSync } from 'node:crypto';
+import type { AccessTokenClaims } from '@chat/contracts';
 import { AppError } from '@chat/platform';
-import { connectError, forgetToken, isOriginAllowed, tokenFrom } from './handshake';
+import { connectError, forgetToken, isOriginAllowed, tokenFrom, VerifiedTokens } from './handshake';
 
 describe('handshake', () => {
   it('takes the token from auth.token, else from ?token=, and nothing that is not a string', () => {
@@ -33,5 +35,36 @@ describe('handshake', () => {
     const crash = connectError(new Error('connection string has password hunter2'));
     expect(crash.message).toBe('INTERNAL');
     expect(crash.data.message).not.toContain('hunter2');
+  });
+
+  it('remembers a verified token only while its key is the one that verified it and it has not expired', () => {
+    const [key, rotated] = [
+      generateKeyPairSync('ec', { namedCurve: 'P-256' }),
+      generateKeyPairSync('ec', { namedCurve: 'P-256' }),
+    ].map((k) => k.publicKey);
+    const claims: AccessTokenClaims = {
+      typ: 'access',
+      sub: 'u1',
+      username: 'ann',
+      roles: [],
+      iss: 'i',
+      aud: 'a',
+      iat: 1,
+      jti: 'j',
+      exp: 1000,
+    };
+    const tokens = new VerifiedTokens(2);
+    tokens.set('t1', claims, key);
+    expect(tokens.get('t1', key, 999_000)).toEqual(claims);
+    expect(tokens.get('t1.forged', key, 999_000)).toBeUndefined();
+    expect(tokens.get('t1', rotated, 999_000)).toBeUndefined();
+    // A miss forgets it: the key that verified it is no longer trusted.
+    expect(tokens.get('t1', key, 999_000)).toBeUndefined();
+    tokens.set('t2', claims, key);
+    expect(tokens.get('t2', key, 1_000_000)).toBeUndefined();
+    tokens.set('a', claims, key);
+    tokens.set('b', claims, key);
+    tokens.set('c', claims, key);
+    expect(tokens.size).toBeLessThanOrEqual(2);
   });
 });

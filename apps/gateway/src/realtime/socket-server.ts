@@ -7,14 +7,14 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { createAdapter } from '@socket.io/redis-adapter';
+import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
-import type Redis from 'ioredis';
 import { Server } from 'socket.io';
-import { createRedis, Lifecycle, securityHeaders } from '@chat/platform';
+import { createRedis, Lifecycle, securityHeaders, type RedisClient } from '@chat/platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 import { adapterKey, adapterParser } from '../infra/adapter-protocol';
 import { GatewayMetrics } from '../infra/gateway-metrics';
+import { sliceBroadcasts } from '../infra/sliced-broadcast';
 import { SocketHub, type GatewayIo } from '../infra/socket-hub';
 import { CommandDispatcher } from './command-dispatcher';
 import { connectError, isOriginAllowed } from './handshake';
@@ -34,7 +34,7 @@ export class SocketServer
 {
   private readonly logger = new Logger(SocketServer.name);
   private io: GatewayIo | null = null;
-  private adapterClients: Redis[] = [];
+  private adapterClients: RedisClient[] = [];
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -61,17 +61,33 @@ export class SocketServer
     // security headers as the REST responses (libs/platform configure-app.ts) are set here.
     io.engine.use(securityHeaders());
     if (this.config.redis.url) {
+      const sharded = this.config.socket.adapter === 'sharded';
       const pub = createRedis(this.config.redis.url, 'gateway-io-pub');
-      const sub = createRedis(this.config.redis.url, 'gateway-io-sub');
+      // On a cluster, SSUBSCRIBE must go to the node owning each channel's slot: one subscriber
+      // connection per master.
+      const sub = createRedis(this.config.redis.url, 'gateway-io-sub', { shardedSubscribers: sharded });
       this.adapterClients = [pub, sub];
       io.adapter(
-        createAdapter(pub, sub, {
-          key: adapterKey(this.config.redis.prefix),
-          parser: adapterParser,
-          requestsTimeout: 3000,
-        }),
+        sharded
+          ? createShardedAdapter(pub, sub, {
+              channelPrefix: adapterKey(this.config.redis.prefix),
+              // A replica subscribes to a room's channel only while it has sockets in it.
+              subscriptionMode: 'dynamic',
+            })
+          : createAdapter(pub, sub, {
+              key: adapterKey(this.config.redis.prefix),
+              parser: adapterParser,
+              requestsTimeout: 3000,
+            }),
       );
     }
+    // Whichever adapter was created above: room moves are noticed (a handshake's channels may be
+    // stale otherwise), and large rooms are written over several turns.
+    this.sessions.watchRoomMoves(io.of('/').adapter);
+    sliceBroadcasts(io.of('/').adapter, {
+      sliceSize: this.config.socket.broadcastSlice,
+      onSlice: (sockets) => this.metrics.broadcastSlices.observe(sockets),
+    });
     io.use((socket, next) => {
       this.sessions.authenticate(socket).then(
         () => next(),

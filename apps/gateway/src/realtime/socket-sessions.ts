@@ -6,6 +6,9 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
+import jwt from 'jsonwebtoken';
+import type { Adapter } from 'socket.io-adapter';
+import type { AccessTokenClaims } from '@chat/contracts';
 import { EVENT_BUS, Lifecycle, type EventBus } from '@chat/platform';
 import { Authenticator } from '@chat/security';
 import { ChannelsService } from '../channels/channels.service';
@@ -15,8 +18,9 @@ import { PresenceService } from '../presence/presence.service';
 import { TypingService } from '../presence/typing.service';
 import { UsersService } from '../users/users.service';
 import { ExpiryWheel } from './expiry-wheel';
-import { forgetToken, tokenFrom } from './handshake';
+import { forgetToken, tokenFrom, VerifiedTokens } from './handshake';
 import { RealtimeErrors } from './realtime.errors';
+import { ROOM_MOVES_HORIZON_MS, RoomMoves, type RoomMovesMark } from './room-moves';
 
 /** Safety net behind the ban events: how often local sockets are checked against the users table. */
 const AUDIT_INTERVAL_MS = 30_000;
@@ -39,6 +43,11 @@ export class SocketSessions implements OnModuleInit, OnApplicationBootstrap, OnA
   /** Clean-ups of closed sockets still running (presence, typing), awaited by a graceful shutdown. */
   private readonly cleanups = new Set<Promise<void>>();
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Tokens verified here before: a reconnect wave skips their signature checks. */
+  private readonly verified = new VerifiedTokens();
+  /** Room moves of users seen here, and where the log stood when each handshake read channels. */
+  private readonly moves = new RoomMoves();
+  private readonly marks = new WeakMap<GatewaySocket, RoomMovesMark>();
 
   constructor(
     private readonly authenticator: Authenticator,
@@ -67,7 +76,8 @@ export class SocketSessions implements OnModuleInit, OnApplicationBootstrap, OnA
       this.auditLocalSockets().catch((err: unknown) => this.logger.warn({ err }, 'socket audit failed'));
     }, AUDIT_INTERVAL_MS);
     const expiry = setInterval(() => this.endExpired(), EXPIRY_SWEEP_MS);
-    for (const timer of [audit, expiry]) {
+    const moves = setInterval(() => this.moves.prune(), ROOM_MOVES_HORIZON_MS);
+    for (const timer of [audit, expiry, moves]) {
       timer.unref();
       this.timers.push(timer);
     }
@@ -80,11 +90,56 @@ export class SocketSessions implements OnModuleInit, OnApplicationBootstrap, OnA
   /** `io.use`: who is connecting, and the channels whose rooms the socket will be in. */
   async authenticate(socket: GatewaySocket): Promise<void> {
     if (this.lifecycle.draining) throw RealtimeErrors.draining();
+    // Before the channels are read: a membership change after this point is noticed in `connected`.
+    this.marks.set(socket, this.moves.mark());
     const token = tokenFrom(socket.handshake);
     forgetToken(socket.handshake);
+    const known = typeof token === 'string' ? await this.verifiedBefore(token) : undefined;
+    if (known) {
+      // The user is known without a signature check: their status and channels are read together.
+      const [user, channelIds] = await Promise.all([
+        this.authenticator.principalFor(known),
+        this.channels.memberChannelIds(known.sub),
+      ]);
+      socket.data.user = user;
+      socket.data.channelIds = channelIds;
+      return;
+    }
     const user = await this.authenticator.authenticate(token);
     socket.data.user = user;
-    socket.data.channelIds = await this.channels.memberChannelIds(user.id);
+    const [channelIds] = await Promise.all([
+      this.channels.memberChannelIds(user.id),
+      typeof token === 'string' ? this.remember(token) : undefined,
+    ]);
+    socket.data.channelIds = channelIds;
+  }
+
+  /** The claims of a token verified here before, if its key is still the one that verified it. */
+  private async verifiedBefore(token: string): Promise<AccessTokenClaims | undefined> {
+    // Only tokens in the cache ask the key resolver here: an unknown or forged one goes straight
+    // to the full check, and spends the resolver's unknown-kid budget once, as before.
+    if (!this.verified.has(token)) return undefined;
+    try {
+      return this.verified.get(token, await this.authenticator.verifier.keyFor(token), Date.now());
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Caches a token that just passed the full check, with the key that verified it. */
+  private async remember(token: string): Promise<void> {
+    try {
+      const key = await this.authenticator.verifier.keyFor(token);
+      const claims = jwt.decode(token, { json: true });
+      if (claims) this.verified.set(token, this.authenticator.verifier.checkClaims(claims), key);
+    } catch {
+      // Its key went away in between: it is simply not cached.
+    }
+  }
+
+  /** Records the room moves the socket.io adapter applies (see RoomMoves). */
+  watchRoomMoves(adapter: Adapter): void {
+    this.moves.watch(adapter);
   }
 
   /** `connection`: rooms, presence, and the token's expiry. Synchronous up to the first await. */
@@ -92,7 +147,12 @@ export class SocketSessions implements OnModuleInit, OnApplicationBootstrap, OnA
     const { user, channelIds = [] } = socket.data;
     delete socket.data.channelIds;
     void socket.join([userRoom(user.id), ...channelIds.map(channelRoom)]);
-    const setUp = this.settle(socket, channelIds);
+    const mark = this.marks.get(socket);
+    this.marks.delete(socket);
+    // Now in `user:<id>`, the socket gets every later move; an earlier one since the channels were
+    // read was not applied to it, and is only possible if one was seen here in between.
+    const stale = !mark || this.moves.movedSince(user.id, mark);
+    const setUp = this.settle(socket, channelIds, stale);
     this.setUps.set(socket, setUp);
     void setUp.then(() => this.setUps.delete(socket));
     this.expiries.add(socket, user.exp);
@@ -118,13 +178,20 @@ export class SocketSessions implements OnModuleInit, OnApplicationBootstrap, OnA
 
   /**
    * Presence first, issued before this handler returns, so the lease is taken before any later
-   * release (another tab closing) can be. Then the rooms: membership changes between the
-   * handshake's snapshot and joining `user:<id>` were not delivered to this socket (it was not
-   * connected yet), so they are applied now; later ones reach it through `user:<id>`.
+   * release (another tab closing) can be. Then, if the handshake's snapshot may be `stale`, the
+   * rooms: membership changes between the snapshot and joining `user:<id>` were not delivered to
+   * this socket (it was not connected yet), so they are applied now; later ones reach it through
+   * `user:<id>`.
    */
-  private settle(socket: GatewaySocket, channelIds: string[]): Promise<void> {
+  private settle(socket: GatewaySocket, channelIds: string[], stale: boolean): Promise<void> {
     const { user } = socket.data;
     const presence = this.presence.connected(user, socket.id);
+    if (!stale) {
+      return presence.then(
+        () => undefined,
+        (err: unknown) => this.logger.warn({ err, userId: user.id }, 'socket set-up incomplete'),
+      );
+    }
     const rooms = this.channels.memberChannelIds(user.id).then((current) => {
       if (!socket.connected) return;
       const now = new Set(current);

@@ -1,6 +1,7 @@
 import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import { validateSync } from 'class-validator';
+import { acceptorFor } from './accepts';
 import { AppError } from './app-error';
 
 const VALIDATOR_OPTIONS = {
@@ -65,6 +66,9 @@ export function validatePayload<T extends object>(cls: ClassConstructor<T>, payl
   }
   assertPayloadDepth(payload);
   const instance = plainToInstance(cls, payload);
+  // Hot socket commands: the same rules without class-validator's per-call overhead. Anything it
+  // does not accept is judged (and worded) by class-validator itself.
+  if (acceptorFor(cls)?.(instance)) return instance;
   const errors = validateSync(instance, VALIDATOR_OPTIONS);
   if (errors.length > 0) throw new AppError('VALIDATION', describe(errors).join('; '));
   return instance;
