@@ -94,6 +94,7 @@ import {
   startProject,
   watchLogs,
   type ProcessStack,
+  type ProjectOptions,
   type System,
 } from './lib/systems';
 
@@ -613,6 +614,23 @@ async function runStackScenario(result: RunResult, shared: RunShared, scenario: 
   }
 }
 
+/** How the run starts a project stack: its database, Redis prefix (per kind of stack), pinning. */
+function projectOptions(shared: RunShared, gateways: number, kind: 'project' | 'stack'): ProjectOptions {
+  return {
+    gateways,
+    databaseUrl: shared.databaseUrl,
+    redisUrl: shared.redisUrl,
+    redisPrefix: `${shared.redisPrefix}-${kind}`,
+    dataDir: shared.dataDir,
+    distDir: join(ROOT, 'dist'),
+    nodeOptions: shared.nodeOptions,
+    probeDir: shared.probeDir,
+    log: (l) => log(`  ${l}`),
+    serverCpus: shared.pin.serverCpus,
+    orchestratorCpus: shared.pin.generatorCpus,
+  };
+}
+
 /** What a stack scenario needs from the run: where things are, pinning, and how to clean up. */
 function stackEnv(shared: RunShared): StackEnv {
   return {
@@ -620,17 +638,7 @@ function stackEnv(shared: RunShared): StackEnv {
     admin: shared.admin,
     startStack: async (gateways: number, adapter: Adapter) => {
       const stack = await startProject({
-        gateways,
-        databaseUrl: shared.databaseUrl,
-        redisUrl: shared.redisUrl,
-        redisPrefix: `${shared.redisPrefix}-stack`,
-        dataDir: shared.dataDir,
-        distDir: join(ROOT, 'dist'),
-        nodeOptions: shared.nodeOptions,
-        probeDir: shared.probeDir,
-        log: (l) => log(`  ${l}`),
-        serverCpus: shared.pin.serverCpus,
-        orchestratorCpus: shared.pin.generatorCpus,
+        ...projectOptions(shared, gateways, 'stack'),
         // Postgres allows 100 connections by default: 8 gateways with the default pool of 10
         // each, plus auth and media, would take them all (the pools open lazily, but a burst fills them).
         env: {
@@ -738,19 +746,7 @@ async function startBaselineSystem(shared: RunShared, name: SystemName, processe
 /** A fresh project stack with `gateways` gateways (the database, its users and their tokens stay). */
 async function projectWith(shared: RunShared, name: SystemName, gateways: number): Promise<System> {
   if (!shared.stack) {
-    const started = await startProject({
-      gateways,
-      databaseUrl: shared.databaseUrl,
-      redisUrl: shared.redisUrl,
-      redisPrefix: `${shared.redisPrefix}-project`,
-      dataDir: shared.dataDir,
-      distDir: join(ROOT, 'dist'),
-      nodeOptions: shared.nodeOptions,
-      probeDir: shared.probeDir,
-      log: (l) => log(`  ${l}`),
-      serverCpus: shared.pin.serverCpus,
-      orchestratorCpus: shared.pin.generatorCpus,
-    });
+    const started = await startProject(projectOptions(shared, gateways, 'project'));
     shared.stack = started;
     cleanups.push({ name, run: () => started.stop() });
   }

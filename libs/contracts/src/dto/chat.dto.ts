@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -275,23 +275,8 @@ export class ChannelHistoryQueryDto extends HistoryQueryDto {
   roots?: boolean;
 }
 
-export class RepliesQueryDto {
-  @ApiPropertyOptional({ description: 'Only replies with seq above this (default 0)' })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(MAX_SEQ)
-  after?: number;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(LIMITS.pageLimitMax)
-  limit?: number;
-}
+/** `GET /messages/:id/replies`: the history query's `after` and `limit` (a thread reads forward). */
+export class RepliesQueryDto extends PickType(HistoryQueryDto, ['after', 'limit'] as const) {}
 
 /** Threads one page of `GET /users/me/threads` holds at most. */
 export const THREAD_PAGE_MAX = 50;
