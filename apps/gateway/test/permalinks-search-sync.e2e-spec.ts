@@ -1,69 +1,22 @@
-import { startAuth, uniqueName, type Running } from '../../../test/support/apps';
 import { describeWithRedis } from '../../../test/support/env';
-import {
-  api,
-  closeSql,
-  connect,
-  newUser,
-  send,
-  sendRaw,
-  sql,
-  startGateway,
-  uploadedFile,
-  type TestSocket,
-  type TestUser,
-} from '../../../test/support/gateway';
+import { api, send, sendRaw, sql, uploadedFile, type TestUser } from '../../../test/support/gateway';
+import { twoReplicas } from '../../../test/support/replicas';
 
 /**
  * Permalink pages (`?around=`), search filters, and catch-up of changes made while a client was
  * away (`channel:sync` `changedSince`), on two gateway replicas.
  */
 describeWithRedis('permalinks, search filters and sync of changes (two replicas)', () => {
-  let auth: Running & { jwksUrl: string };
-  let a: Running;
-  let b: Running;
-  let alice: TestUser;
-  let bob: TestUser;
-  let carol: TestUser;
-  const sockets: TestSocket[] = [];
-
-  const open = async (replica: Running, user: TestUser) => {
-    const socket = await connect(replica.url, user.token);
-    sockets.push(socket);
-    return socket;
-  };
-  const channel = async (kind: 'public' | 'private', ...members: TestUser[]) => {
-    const res = await api(a.url, alice)('POST', '/channels', { name: uniqueName(kind), kind });
-    for (const m of members)
-      await api(a.url, alice)('POST', `/channels/${res.body.id}/members`, { userId: m.id });
-    return res.body.id as string;
-  };
-  const post = async (user: TestUser, channelId: string, body: string, attachmentIds?: string[]) => {
-    const res = await api(b.url, user)('POST', `/channels/${channelId}/messages`, { body, attachmentIds });
-    expect(res.status).toBe(201);
-    return res.body;
-  };
-
-  beforeAll(async () => {
-    // An admin exists from the start, so none of the users below becomes the first, admin, account.
-    auth = await startAuth({ ADMIN_USERNAME: uniqueName('admin'), ADMIN_PASSWORD: 'admin-password-123' });
-    [a, b] = await Promise.all([startGateway(auth), startGateway(auth)]);
-    [alice, bob, carol] = await Promise.all([
-      newUser(auth.url, 'alice'),
-      newUser(auth.url, 'bob'),
-      newUser(auth.url, 'carol'),
-    ]);
-  });
-
-  afterEach(() => {
-    for (const s of sockets.splice(0)) s.close();
-  });
-
-  afterAll(async () => {
-    await Promise.all([a?.close(), b?.close()]);
-    await auth?.close();
-    await closeSql();
-  });
+  const {
+    a,
+    b,
+    users: { alice, bob, carol },
+    socket: open,
+    channel,
+    post: postOn,
+  } = twoReplicas({ users: ['alice', 'bob', 'carol'], admin: true });
+  const post = (user: TestUser, channelId: string, body: string, attachmentIds?: string[]) =>
+    postOn(b, user, channelId, body, { attachmentIds });
 
   describe('GET /channels/:id/messages?around=', () => {
     let id: string;

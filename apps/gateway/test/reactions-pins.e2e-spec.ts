@@ -1,79 +1,30 @@
-import { startAuth, uniqueName, type Running } from '../../../test/support/apps';
+import { type Running } from '../../../test/support/apps';
 import { describeWithRedis } from '../../../test/support/env';
-import {
-  api,
-  closeSql,
-  connect,
-  Inbox,
-  loginAdmin,
-  newUser,
-  send,
-  sendRaw,
-  startGateway,
-  type TestSocket,
-  type TestUser,
-} from '../../../test/support/gateway';
+import { api, newUser, send, sendRaw, type TestUser } from '../../../test/support/gateway';
+import { twoReplicas } from '../../../test/support/replicas';
 
 /**
  * Reactions and pins (issue #16) on two gateway replicas sharing Redis and Postgres: what one user
  * does through one replica is stored once and pushed to the channel's sockets on the other.
  */
 describeWithRedis('reactions and pins (two replicas)', () => {
-  let auth: Running & { jwksUrl: string };
-  let a: Running;
-  let b: Running;
-  let alice: TestUser;
-  let bob: TestUser;
-  let carol: TestUser;
-  let admin: TestUser;
-  const sockets: TestSocket[] = [];
-
-  const open = async (replica: Running, user: TestUser) => {
-    const socket = await connect(replica.url, user.token);
-    sockets.push(socket);
-    return { socket, inbox: new Inbox(socket) };
-  };
-  /** A channel of alice's (through replica A) with `members` in it. */
-  const channel = async (kind: 'public' | 'private', ...members: TestUser[]) => {
-    const res = await api(a.url, alice)('POST', '/channels', { name: uniqueName(kind), kind });
-    for (const m of members)
-      await api(a.url, alice)('POST', `/channels/${res.body.id}/members`, { userId: m.id });
-    return res.body.id as string;
-  };
-  const post = async (user: TestUser, channelId: string, body: string) => {
-    const res = await api(a.url, user)('POST', `/channels/${channelId}/messages`, { body });
-    expect(res.status).toBe(201);
-    return res.body;
-  };
+  const {
+    auth,
+    a,
+    b,
+    admin,
+    users: { alice, bob, carol },
+    open,
+    channel,
+    post: postOn,
+  } = twoReplicas({ users: ['alice', 'bob', 'carol'], admin: true });
+  const post = (user: TestUser, channelId: string, body: string) => postOn(a, user, channelId, body);
   const react = (replica: Running, user: TestUser, messageId: string, emoji: string, method = 'PUT') =>
     api(replica.url, user)(method, `/messages/${messageId}/reactions/${encodeURIComponent(emoji)}`);
   const reactionsOf = async (channelId: string, messageId: string) => {
     const res = await api(a.url, alice)('GET', `/channels/${channelId}/messages`);
     return res.body.messages.find((m: any) => m.id === messageId).reactions;
   };
-
-  beforeAll(async () => {
-    // An admin exists from the start, so none of the users below becomes the first, admin, account.
-    const adminName = uniqueName('admin');
-    auth = await startAuth({ ADMIN_USERNAME: adminName, ADMIN_PASSWORD: 'admin-password-123' });
-    admin = await loginAdmin(auth.url, adminName, 'admin-password-123');
-    [a, b] = await Promise.all([startGateway(auth), startGateway(auth)]);
-    [alice, bob, carol] = await Promise.all([
-      newUser(auth.url, 'alice'),
-      newUser(auth.url, 'bob'),
-      newUser(auth.url, 'carol'),
-    ]);
-  });
-
-  afterEach(() => {
-    for (const s of sockets.splice(0)) s.close();
-  });
-
-  afterAll(async () => {
-    await Promise.all([a?.close(), b?.close()]);
-    await auth?.close();
-    await closeSql();
-  });
 
   describe('reactions', () => {
     it('pushes message:reactions to the other replica in order of first use, idempotently', async () => {

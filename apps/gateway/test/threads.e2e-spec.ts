@@ -14,6 +14,7 @@ import {
   type TestSocket,
   type TestUser,
 } from '../../../test/support/gateway';
+import { twoReplicas } from '../../../test/support/replicas';
 
 const MISSING = '00000000-0000-4000-8000-000000000000';
 
@@ -22,57 +23,19 @@ const MISSING = '00000000-0000-4000-8000-000000000000';
  * Redis and one Postgres: what one user does through replica A, another sees through replica B.
  */
 describeWithRedis('threads, thread read state and mentions (two replicas)', () => {
-  let auth: Running & { jwksUrl: string };
-  let a: Running;
-  let b: Running;
-  let alice: TestUser;
-  let bob: TestUser;
-  let carol: TestUser;
-  let dave: TestUser;
-  const sockets: TestSocket[] = [];
-
+  const {
+    a,
+    b,
+    users: { alice, bob, carol, dave },
+    open,
+    channel,
+    post,
+  } = twoReplicas({ users: ['alice', 'bob', 'carol', 'dave'] });
   const on = (replica: Running, user: TestUser) => api(replica.url, user);
-  const open = async (replica: Running, user: TestUser) => {
-    const socket = await connect(replica.url, user.token);
-    sockets.push(socket);
-    return { socket, inbox: new Inbox(socket) };
-  };
-  /** A channel of alice's (made through replica A) with `members` added. */
-  const channel = async (kind: 'public' | 'private', ...members: TestUser[]) => {
-    const res = await on(a, alice)('POST', '/channels', { name: uniqueName('t'), kind });
-    for (const m of members) await on(a, alice)('POST', `/channels/${res.body.id}/members`, { userId: m.id });
-    return res.body.id as string;
-  };
-  const post = async (replica: Running, user: TestUser, channelId: string, body: string, extra = {}) => {
-    const res = await on(replica, user)('POST', `/channels/${channelId}/messages`, { body, ...extra });
-    expect(res.status).toBe(201);
-    return res.body;
-  };
   const channelOf = async (replica: Running, user: TestUser, channelId: string) =>
     (await on(replica, user)('GET', `/channels/${channelId}`)).body;
   const mentionCount = async (user: TestUser, channelId: string) =>
     (await channelOf(b, user, channelId)).mentionCount as number;
-
-  beforeAll(async () => {
-    auth = await startAuth();
-    [a, b] = await Promise.all([startGateway(auth), startGateway(auth)]);
-    [alice, bob, carol, dave] = await Promise.all([
-      newUser(auth.url, 'alice'),
-      newUser(auth.url, 'bob'),
-      newUser(auth.url, 'carol'),
-      newUser(auth.url, 'dave'),
-    ]);
-  });
-
-  afterEach(() => {
-    for (const s of sockets.splice(0)) s.close();
-  });
-
-  afterAll(async () => {
-    await Promise.all([a?.close(), b?.close()]);
-    await auth?.close();
-    await closeSql();
-  });
 
   describe('replies', () => {
     it('a reply takes the next seq, is pushed as message:new, and the root is pushed with its count on the other replica', async () => {
