@@ -154,6 +154,17 @@ describeWithRedis('reactions and pins (two replicas)', () => {
       expect(await send(socket, 'reaction:add', { messageId: msg.id, emoji: '👍' })).toEqual({ ok: true });
     });
 
+    it('counts 👍 with and without a redundant variation selector as one reaction', async () => {
+      const id = await channel('public');
+      await api(b.url, bob)('POST', `/channels/${id}/join`);
+      const msg = await post(alice, id, 'same thumb');
+      expect((await react(a, alice, msg.id, '👍\uFE0F')).status).toBe(204);
+      expect((await react(b, bob, msg.id, '👍')).status).toBe(204);
+      expect(await reactionsOf(id, msg.id)).toEqual([{ emoji: '👍', userIds: [alice.id, bob.id] }]);
+      expect((await react(b, bob, msg.id, '👍\uFE0F', 'DELETE')).status).toBe(204);
+      expect(await reactionsOf(id, msg.id)).toEqual([{ emoji: '👍', userIds: [alice.id] }]);
+    });
+
     it('allows 20 different emoji per message: the 21st is CONFLICT, existing ones can still be added', async () => {
       const id = await channel('public');
       await api(b.url, bob)('POST', `/channels/${id}/join`);

@@ -1,4 +1,4 @@
-import { isReactionEmoji } from './reaction-emoji';
+import { canonicalEmoji, isReactionEmoji } from './reaction-emoji';
 
 describe('isReactionEmoji', () => {
   it.each([
@@ -52,5 +52,16 @@ describe('isReactionEmoji', () => {
     ['null', null],
   ])('refuses %s', (_what, value) => {
     expect(isReactionEmoji(value)).toBe(false);
+  });
+});
+
+describe('canonicalEmoji', () => {
+  it('drops a variation selector only where the character is an emoji by default', () => {
+    expect(canonicalEmoji('👍\uFE0F')).toBe('👍');
+    expect(canonicalEmoji('👍🏽')).toBe('👍🏽');
+    expect(canonicalEmoji('❤️')).toBe('❤️');
+    expect(canonicalEmoji('🏳️‍🌈')).toBe('🏳️‍🌈');
+    expect(canonicalEmoji('1️⃣')).toBe('1️⃣');
+    expect(canonicalEmoji(':tada:')).toBe(':tada:');
   });
 });

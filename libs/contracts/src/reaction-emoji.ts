@@ -24,8 +24,8 @@ let segmenter: Intl.Segmenter | undefined;
 /**
  * Whether `value` is a reaction the contract accepts: a `:short_name:` of `[a-z0-9_+-]{1,32}`, or
  * exactly one grapheme of at most 32 UTF-8 bytes that is an emoji. Cheap and bounded whatever the
- * input (a length check comes first). Emoji are compared exactly as sent: `❤` and `❤️` are two
- * different reactions, so clients should send the fully-qualified form a picker gives.
+ * input (a length check comes first). The server stores reactions in canonicalEmoji's form, so
+ * `👍` and `👍` + U+FE0F are one reaction; `❤` and `❤️` stay two (the selector is not redundant there).
  */
 export function isReactionEmoji(value: unknown): value is string {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_UNITS) return false;
@@ -36,4 +36,17 @@ export function isReactionEmoji(value: unknown): value is string {
   let graphemes = 0;
   for (const _ of segmenter.segment(value)) if (++graphemes > 1) return false;
   return EMOJI.test(value);
+}
+
+/** A variation selector-16 after a character that is an emoji by default anyway. */
+const REDUNDANT_VS16 = /(\p{Emoji_Presentation})\uFE0F/gu;
+
+/**
+ * The form a reaction is stored and compared in: the fully-qualified one (Unicode's emoji-test.txt)
+ * that keyboards send, without a variation selector-16 after a character that is an emoji by
+ * default (some pickers and data sets write `👍` as U+1F44D U+FE0F). Without it, two people's 👍
+ * could be two chips that look the same.
+ */
+export function canonicalEmoji(emoji: string): string {
+  return emoji.replace(REDUNDANT_VS16, '$1');
 }

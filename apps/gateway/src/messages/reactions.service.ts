@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { isReactionEmoji, LIMITS, type Reaction } from '@chat/contracts';
+import { canonicalEmoji, isReactionEmoji, LIMITS, type Reaction } from '@chat/contracts';
 import type { Principal } from '@chat/security';
 import { MessageAccess } from './message-access';
 import { MessageGate } from './message-gate';
@@ -24,8 +24,9 @@ export class ReactionsService {
    * Adds the caller's reaction; a no-op when they already reacted so. A new emoji on a message that
    * carries LIMITS.reactionsPerMessageMax different ones already is CONFLICT.
    */
-  async add(user: Principal, messageId: string, emoji: string): Promise<void> {
-    if (!isReactionEmoji(emoji)) throw MessageErrors.badEmoji();
+  async add(user: Principal, messageId: string, sent: string): Promise<void> {
+    if (!isReactionEmoji(sent)) throw MessageErrors.badEmoji();
+    const emoji = canonicalEmoji(sent);
     const { row } = await this.messageAccess.readable(user, messageId);
     const max = LIMITS.reactionsPerMessageMax;
     const reactions = await this.reactions.transaction(async (tx) => {
@@ -39,8 +40,9 @@ export class ReactionsService {
   }
 
   /** Removes the caller's reaction; a no-op when they had not reacted so. */
-  async remove(user: Principal, messageId: string, emoji: string): Promise<void> {
-    if (!isReactionEmoji(emoji)) throw MessageErrors.badEmoji();
+  async remove(user: Principal, messageId: string, sent: string): Promise<void> {
+    if (!isReactionEmoji(sent)) throw MessageErrors.badEmoji();
+    const emoji = canonicalEmoji(sent);
     const { row } = await this.messageAccess.readable(user, messageId);
     const reactions = await this.reactions.transaction(async (tx) => {
       if (!(await tx.lockLive(messageId))) throw MessageErrors.notFound();

@@ -1,4 +1,4 @@
-import { isReactionEmoji } from '@chat/contracts';
+import { canonicalEmoji, isReactionEmoji } from '@chat/contracts';
 
 /**
  * The emoji picker's data, built from emojibase (`emojibase-data/en/compact.json` and the iamcal
@@ -78,18 +78,10 @@ const GROUPS: readonly { group: number; key: string; label: string; icon: string
   { group: 9, key: 'flags', label: 'Flags', icon: '🏁' },
 ];
 
-/** A variation selector-16 after a character that is an emoji by default anyway. */
-const REDUNDANT_VS16 = /(\p{Emoji_Presentation})\uFE0F/gu;
 const TONE_MODIFIER = /[\u{1F3FB}-\u{1F3FF}]/gu;
 
-/**
- * The fully-qualified form (Unicode's emoji-test.txt), which keyboards and other clients send.
- * emojibase writes some emoji with a redundant VS16 (`👍` as U+1F44D U+FE0F); reactions are compared
- * exactly, so sending that form would split one 👍 into two chips that look the same.
- */
-export function normalizeEmoji(emoji: string): string {
-  return emoji.replace(REDUNDANT_VS16, '$1');
-}
+/** The form the server stores a reaction in (libs/contracts canonicalEmoji). */
+export const normalizeEmoji = canonicalEmoji;
 
 /** The one tone every modifier in `emoji` has, or undefined (none, or people of mixed tones). */
 function toneOf(emoji: string): SkinTone | undefined {
