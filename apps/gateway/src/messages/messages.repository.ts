@@ -148,20 +148,32 @@ const STORE_EFFECTS = `
 // row lock. A channel gone meanwhile (its row not found) stores nothing and leaves the others
 // alone. Atomic: if it fails, its seqs are given back (no gap). Answers one row per message, in
 // order, saying what became of it.
-const INSERT_BATCH = `
+/**
+ * INSERT_BATCH in two shapes from one text: `full` also stores thread roots and mentions and runs
+ * STORE_EFFECTS; `plain` (no message of the batch is a reply or mentions anyone: nearly every
+ * batch) leaves them out, so Postgres plans and runs a statement without the reply, mention and
+ * follow steps it would find empty. Both take the same six arrays.
+ */
+function insertBatchSql(full: boolean): string {
+  const extra = (text: string) => (full ? text : '');
+  return `
   WITH input AS (
-    SELECT t.n, t.channel_id, t.author_id, t.body, t.client_id, t.thread_id, t.mentions::jsonb AS mentions,
+    SELECT t.n, t.channel_id, t.author_id, t.body, t.client_id${extra(', t.thread_id, t.mentions::jsonb AS mentions')},
            EXISTS (SELECT 1 FROM memberships ms WHERE ms.channel_id = t.channel_id AND ms.user_id = t.author_id) AS member,
-           t.thread_id IS NULL OR EXISTS (
+           ${
+             full
+               ? `t.thread_id IS NULL OR EXISTS (
              SELECT 1 FROM messages r WHERE r.id = t.thread_id AND r.channel_id = t.channel_id
-                AND r.thread_id IS NULL AND r.deleted_at IS NULL) AS root_ok,
+                AND r.thread_id IS NULL AND r.deleted_at IS NULL)`
+               : 'true'
+           } AS root_ok,
            t.client_id IS NOT NULL AND EXISTS (
              SELECT 1 FROM messages m WHERE m.author_id = t.author_id AND m.client_id = t.client_id) AS used
       FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::text[])
            WITH ORDINALITY AS t(channel_id, author_id, body, client_id, thread_id, mentions, n)
   ),
   fresh AS (
-    SELECT n, channel_id, author_id, body, client_id, thread_id, mentions,
+    SELECT n, channel_id, author_id, body, client_id${extra(', thread_id, mentions')},
            row_number() OVER (PARTITION BY channel_id ORDER BY n) AS k,
            count(*) OVER (PARTITION BY channel_id) AS total
       FROM input WHERE member AND NOT used AND root_ok
@@ -176,22 +188,25 @@ const INSERT_BATCH = `
     RETURNING ch.id, ch.last_seq - per.total AS base
   ),
   stored AS (
-    INSERT INTO messages (channel_id, seq, author_id, body, client_id, thread_id, mentions)
-    SELECT fresh.channel_id, c.base + fresh.k, fresh.author_id, fresh.body, fresh.client_id,
-           fresh.thread_id, fresh.mentions
+    INSERT INTO messages (channel_id, seq, author_id, body, client_id${extra(', thread_id, mentions')})
+    SELECT fresh.channel_id, c.base + fresh.k, fresh.author_id, fresh.body, fresh.client_id${extra(`,
+           fresh.thread_id, fresh.mentions`)}
       FROM fresh JOIN c ON c.id = fresh.channel_id
      WHERE (SELECT count(*) FROM c) > 0
-    RETURNING channel_id, seq, id, created_at, author_id, thread_id, mentions
-  ), ${STORE_EFFECTS}
+    RETURNING channel_id, seq, id, created_at${extra(', author_id, thread_id, mentions')}
+  )${extra(`, ${STORE_EFFECTS}`)}
   SELECT input.member, input.used, stored.id, stored.seq, stored.created_at
     FROM input
     LEFT JOIN fresh ON fresh.n = input.n
     LEFT JOIN c ON c.id = fresh.channel_id
     LEFT JOIN stored ON stored.channel_id = fresh.channel_id AND stored.seq = c.base + fresh.k
    ORDER BY input.n`;
+}
 
-/** The name INSERT_BATCH is prepared under on each connection (DATABASE_PREPARED_STATEMENTS). */
-const INSERT_BATCH_NAME = 'chat_insert_batch_v2';
+const INSERT_BATCH = { full: insertBatchSql(true), plain: insertBatchSql(false) };
+
+/** The names INSERT_BATCH's shapes are prepared under on each connection (DATABASE_PREPARED_STATEMENTS). */
+const INSERT_BATCH_NAME = { full: 'chat_insert_batch_v3', plain: 'chat_insert_batch_plain_v3' };
 
 /** The unique index on (author_id, client_id). */
 const CLIENT_ID_KEY = 'messages_author_client_id_key';
@@ -404,8 +419,9 @@ export class MessagesRepository {
       messages.map((m) => m.threadId ?? null),
       messages.map((m) => (m.mentions ? JSON.stringify(m.mentions) : null)),
     ];
-    if (!this.config.database.preparedStatements) return this.sql.rows(INSERT_BATCH, values);
-    return this.sql.prepared(INSERT_BATCH_NAME, INSERT_BATCH, values);
+    const shape = messages.some((m) => m.threadId || m.mentions) ? 'full' : 'plain';
+    if (!this.config.database.preparedStatements) return this.sql.rows(INSERT_BATCH[shape], values);
+    return this.sql.prepared(INSERT_BATCH_NAME[shape], INSERT_BATCH[shape], values);
   }
 
   /**
