@@ -297,6 +297,27 @@ describeWithRedis('reactions and pins (two replicas)', () => {
       expect((await pins(b, bob, id)).body.map((m: any) => m.id)).toEqual([first.id]);
     });
 
+    it('leaves every socket on the stored state when pins, unpins and edits race on two replicas', async () => {
+      const id = await channel('public');
+      await api(b.url, bob)('POST', `/channels/${id}/join`);
+      const msg = await post(alice, id, 'contested');
+      const watcher = await open(b, alice);
+      for (let round = 0; round < 8; round++) {
+        await Promise.all([
+          pin(a, alice, id, msg.id),
+          unpin(b, bob, id, msg.id),
+          api(b.url, alice)('PATCH', `/messages/${msg.id}`, { body: `contested ${round}` }),
+        ]);
+      }
+      await watcher.inbox.during('message:updated', 500);
+      const pushed = watcher.inbox.all('message:updated', (m) => m.id === msg.id);
+      const stored = (await api(a.url, alice)('GET', `/channels/${id}/messages`)).body.messages.find(
+        (m: any) => m.id === msg.id,
+      );
+      expect(pushed.length).toBeGreaterThan(0);
+      expect(pushed.at(-1)).toMatchObject({ pinned: stored.pinned, body: stored.body });
+    });
+
     it('takes the owner or staff in a private channel, both members in a DM, and hides it from others', async () => {
       const priv = await channel('private', bob);
       const msg = await post(bob, priv, 'pin me');

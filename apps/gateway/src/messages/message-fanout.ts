@@ -72,11 +72,6 @@ export class MessageFanout implements BeforeApplicationShutdown, OnApplicationSh
     }
   }
 
-  announceUpdated(message: Message): void {
-    this.hub.toChannel(message.channelId, 'message:updated', message);
-    this.metrics.fannedOut.inc({ event: 'message:updated' });
-  }
-
   announceDeleted(event: MessageDeletedEvent): void {
     this.hub.toChannel(event.channelId, 'message:deleted', event);
     this.metrics.fannedOut.inc({ event: 'message:deleted' });

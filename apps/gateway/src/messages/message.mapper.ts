@@ -20,6 +20,11 @@ export interface MessageRow {
   reactions?: Reaction[] | null;
   mentions?: MessageMentions | null;
   pinned_at?: Date | null;
+  /**
+   * updated_at (else created_at) in microseconds: grows with every committed change of the message,
+   * the version its pushes are ordered by (MessageGate). Never sent to clients.
+   */
+  version?: string | number | null;
 }
 
 /** The only way a message leaves the gateway. A deleted one keeps its seq and loses its content. */

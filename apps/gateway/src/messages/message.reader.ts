@@ -97,6 +97,12 @@ export class MessageReader {
     return row ? toMessage(row) : null;
   }
 
+  /** The message with its version (see MessageRow.version), for ordered pushes. */
+  async byIdVersioned(messageId: string): Promise<{ message: Message; version: number } | null> {
+    const row = await this.messages.byId(messageId);
+    return row ? { message: toMessage(row), version: Number(row.version ?? 0) } : null;
+  }
+
   async byClientId(authorId: string, clientId: string): Promise<Message | null> {
     const row = await this.messages.byClientId(authorId, clientId);
     return row ? toMessage(row) : null;

@@ -18,7 +18,7 @@ import { ReactionsController } from './reactions.controller';
 import { ReactionsRepository } from './reactions.repository';
 import { ReactionsService } from './reactions.service';
 import { MessageGate } from './message-gate';
-import { RootFanout } from './root-fanout';
+import { MessageUpdates } from './message-updates';
 import { ThreadsController } from './threads.controller';
 import { ThreadsService } from './threads.service';
 
@@ -43,7 +43,7 @@ import { ThreadsService } from './threads.service';
     ThreadsService,
     MentionResolver,
     MessageGate,
-    RootFanout,
+    MessageUpdates,
   ],
   exports: [MessagesService, ReactionsService, ThreadsService],
 })

@@ -15,6 +15,7 @@ const MESSAGE_SELECT = `
   SELECT m.id, m.channel_id, m.seq, m.author_id, u.username AS author_username, m.body, m.client_id,
          m.created_at, m.edited_at, m.deleted_at, m.pinned_at,
          m.thread_id, m.reply_count, m.last_reply_at, m.mentions,
+         (extract(epoch FROM COALESCE(m.updated_at, m.created_at)) * 1000000)::bigint AS version,
          CASE WHEN m.deleted_at IS NULL THEN ${reactionsJson('m.id')} END AS reactions,
          CASE WHEN m.deleted_at IS NULL THEN (
            SELECT json_agg(json_build_object(

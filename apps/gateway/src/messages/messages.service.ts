@@ -21,7 +21,7 @@ import { MessageReader, toMessage } from './message.reader';
 import { MentionResolver } from './mention-resolver';
 import { MessageErrors } from './messages.errors';
 import { MessagesRepository, type AttachmentRow, type StoredMessageRow } from './messages.repository';
-import { RootFanout } from './root-fanout';
+import { MessageUpdates } from './message-updates';
 import { ThreadsService } from './threads.service';
 
 /** The clientId turned out to be taken: thrown inside the send transaction to roll it back. */
@@ -98,7 +98,7 @@ export class MessagesService implements OnModuleInit {
     private readonly messageAccess: MessageAccess,
     private readonly threads: ThreadsService,
     private readonly mentions: MentionResolver,
-    private readonly roots: RootFanout,
+    private readonly updates: MessageUpdates,
   ) {}
 
   onModuleInit(): void {
@@ -177,7 +177,7 @@ export class MessagesService implements OnModuleInit {
       .stop(user, channelId)
       .catch((err: unknown) => this.logger.warn({ err }, 'could not clear typing state'));
     this.fanout.announceNew(message);
-    if (message.threadId) this.roots.announce(message.threadId);
+    if (message.threadId) this.updates.announce(message.threadId);
     return message;
   }
 
@@ -215,9 +215,9 @@ export class MessagesService implements OnModuleInit {
     if (!edited) throw MessageErrors.notFound();
     const message = await this.reader.byId(messageId);
     if (!message) throw MessageErrors.notFound();
-    // A thread root's pushes go through the gate that keeps its replyCount from going backwards.
-    if (message.threadId === null && message.replyCount > 0) this.roots.announceRead(message);
-    else this.fanout.announceUpdated(message);
+    // Through the message's gate: an edit racing a reply (or a pin) on another replica never
+    // leaves a socket on the older state.
+    this.updates.announce(messageId);
     return message;
   }
 

@@ -3,8 +3,8 @@ import type { Message } from '@chat/contracts';
 import type { Principal } from '@chat/security';
 import { ChannelAccess, type ChannelRef } from '../channels/channel-access';
 import { ChannelErrors } from '../channels/channels.errors';
-import { MessageFanout } from './message-fanout';
 import { MessageReader } from './message.reader';
+import { MessageUpdates } from './message-updates';
 import { MessageErrors } from './messages.errors';
 import { PinsRepository } from './pins.repository';
 
@@ -23,7 +23,7 @@ export class PinsService {
     private readonly pins: PinsRepository,
     private readonly access: ChannelAccess,
     private readonly reader: MessageReader,
-    private readonly fanout: MessageFanout,
+    private readonly updates: MessageUpdates,
   ) {}
 
   /** The channel's pinned messages, newest pin first (members only). */
@@ -43,14 +43,14 @@ export class PinsService {
         throw MessageErrors.tooManyPins(PINS_PER_CHANNEL_MAX);
       return tx.pin(channelId, messageId, user.id);
     });
-    if (changed) await this.announce(messageId);
+    if (changed) this.updates.announce(messageId);
   }
 
   /** Unpins; 204 also for a message of the channel that is not pinned (or deleted, hence unpinned). */
   async unpin(user: Principal, channelId: string, messageId: string): Promise<void> {
     await this.mayPin(user, channelId);
     if (!(await this.pins.target(channelId, messageId))) throw MessageErrors.notFound();
-    if (await this.pins.unpin(channelId, messageId)) await this.announce(messageId);
+    if (await this.pins.unpin(channelId, messageId)) this.updates.announce(messageId);
   }
 
   private async mayPin(user: Principal, channelId: string): Promise<ChannelRef> {
@@ -61,10 +61,5 @@ export class PinsService {
     if (ref.kind !== 'dm' && this.access.allows(user, ref, 'moderate')) return ref;
     if (ref.kind === 'public') throw ChannelErrors.joinFirst();
     throw MessageErrors.mayNotPin();
-  }
-
-  private async announce(messageId: string): Promise<void> {
-    const message = await this.reader.byId(messageId);
-    if (message) this.fanout.announceUpdated(message);
   }
 }
