@@ -1,5 +1,4 @@
 import sharp from 'sharp';
-import type { BrowserContext, Page } from 'playwright-core';
 import {
   browserSuiteAvailable,
   composer,
@@ -8,6 +7,7 @@ import {
   gone,
   messages,
   person,
+  type Person,
   register,
   shot,
   startWorld,
@@ -23,8 +23,8 @@ const run = browserSuiteAvailable() ? describe : describe.skip;
 
 run('the web client, two people chatting', () => {
   let world: World;
-  let alice: { context: BrowserContext; page: Page; errors: string[] };
-  let bob: { context: BrowserContext; page: Page; errors: string[] };
+  let alice: Person;
+  let bob: Person;
   const password = 'correct horse battery';
 
   beforeAll(async () => {

@@ -1,4 +1,4 @@
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import {
   browserSuiteAvailable,
   composer,
@@ -6,6 +6,7 @@ import {
   expectCount,
   gone,
   person,
+  type Person,
   register,
   shot,
   startWorld,
@@ -18,8 +19,6 @@ import {
  * in the real product (built client, gateway, Postgres, Redis) through Chromium.
  */
 const run = browserSuiteAvailable() ? describe : describe.skip;
-
-type Person = { context: BrowserContext; page: Page; errors: string[] };
 
 /** The channel's timeline (the thread panel has its own list). */
 const timeline = (page: Page) => page.locator('.messages .message-list');

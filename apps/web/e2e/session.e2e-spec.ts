@@ -1,9 +1,10 @@
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import {
   browserSuiteAvailable,
   composer,
   messages,
   person,
+  type Person,
   register,
   shot,
   startWorld,
@@ -22,8 +23,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 run('the web client with short-lived tokens', () => {
   let world: World;
-  let carol: { context: BrowserContext; page: Page; errors: string[] };
-  let dave: { context: BrowserContext; page: Page; errors: string[] };
+  let carol: Person;
+  let dave: Person;
   let carolTab2: Page;
 
   beforeAll(async () => {

@@ -5,7 +5,7 @@ import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import {
   startProcessStack,
   type ProcessStack,
@@ -20,6 +20,7 @@ import {
   launchChromium,
   messages,
   person,
+  type Person,
   register,
   REPO,
   visible,
@@ -132,8 +133,8 @@ describeStack('npm run stack: two browsers on different gateways chat', () => {
   let databaseUrl: string | undefined;
   let dataDir: string;
   const prefix = `chat_stack_${randomBytes(4).toString('hex')}`;
-  let alice: { context: BrowserContext; page: Page; errors: string[] };
-  let bob: { context: BrowserContext; page: Page; errors: string[] };
+  let alice: Person;
+  let bob: Person;
   /** Indexes of the gateways each browser's socket is on. */
   let onAlice: number;
   let onBob: number;

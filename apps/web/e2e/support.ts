@@ -82,10 +82,17 @@ export async function startWorld(env: NodeJS.ProcessEnv = {}): Promise<World> {
  * A person with their own browser profile. Their page's WebSockets are tracked (by a script the
  * test injects, not by the app) so a test can cut the connection like a network failure would.
  */
+/** One person's browser: their context, their page, and the CSP violations and errors it saw. */
+export interface Person {
+  context: BrowserContext;
+  page: Page;
+  errors: string[];
+}
+
 export async function person(
   world: World,
   opts: { viewport?: { width: number; height: number }; name: string },
-): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+): Promise<Person> {
   const context = await world.browser.newContext({
     viewport: opts.viewport ?? { width: 1280, height: 800 },
     baseURL: world.stack.url,
