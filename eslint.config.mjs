@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
  * other, contracts stay plain wire types, and the web client sees only the contracts. */
 const noAppImports = ['**/apps/*', '**/apps/*/**', 'apps/*'];
 const otherApps = (self) =>
-  ['auth', 'gateway', 'media', 'web']
+  ['auth', 'gateway', 'media', 'web', 'cli']
     .filter((a) => a !== self)
     .flatMap((a) => [`**/apps/${a}`, `**/apps/${a}/**`]);
 
@@ -130,6 +130,29 @@ export default tseslint.config(
         'typeorm',
       ],
       'The web client imports only @chat/contracts and its own code.',
+    ),
+  },
+  {
+    files: ['apps/cli/src/**/*.ts'],
+    rules: restrict(
+      [
+        ...otherApps('cli'),
+        '@chat/database',
+        '@chat/database/*',
+        '@chat/security',
+        '@chat/security/*',
+        '@chat/platform',
+        '@chat/platform/*',
+        '@chat/domain',
+        '@chat/domain/*',
+        '**/libs/database/**',
+        '**/libs/security/**',
+        '**/libs/platform/**',
+        '**/libs/domain/**',
+        '@nestjs/*',
+        'typeorm',
+      ],
+      'The terminal client imports only @chat/contracts and its own code: it talks to the server over the wire.',
     ),
   },
 );

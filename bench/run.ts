@@ -15,10 +15,12 @@
  * medians, `pairedRatios` the per-repeat pairs' median and range, `targets` the issue's targets.
  *
  * Options: --quick (small and short), --repeats=N, --only=baseline-1,project-1,… (a subset of the
- * systems), --scenarios=memory,fanout,hot,connect,big,capacity,adapters (default memory,fanout,hot;
+ * systems), --scenarios=memory,fanout,hot,connect,big,notify,capacity,adapters (default memory,fanout,hot;
  * memory includes many rooms and the connect/reconnect of all its clients, `connect` is that
  * alone; `big` broadcasts to one channel of --big-clients sockets (default 10,000, quick 1,000:
- * bench/lib/big-channel.ts); capacity and adapters run on stacks of their own, see bench/lib/capacity.ts, with
+ * bench/lib/big-channel.ts); `notify` the cost of deciding who a message notifies in the fan-out
+ * channel against the same load on gateways with NOTIFICATIONS_ENABLED=false (project only,
+ * bench/lib/notify-cost.ts); capacity and adapters run on stacks of their own, see bench/lib/capacity.ts, with
  * --adapter=classic|sharded|classic,sharded, --gateways, --connections (per gateway), --users,
  * --rate), --server-cpus=0 --generator-cpus=1 --no-pin, --generators=N (load-generator
  * processes, default 2), --pg-reference-us=1000 (the recorded many-rooms Postgres CPU per message
@@ -41,6 +43,7 @@ import Redis from 'ioredis';
 import { Client } from 'pg';
 import { measureFootprint } from './footprint';
 import { bigChannel } from './lib/big-channel';
+import { notifyCost, type NotifyBlock } from './lib/notify-cost';
 import { GeneratorPool } from './lib/generators';
 import { pgrep, raiseOpenFileLimit } from './lib/proc';
 import { postgresGroup, redisGroup } from './lib/monitor';
@@ -55,7 +58,7 @@ import {
   type StackEnv,
   type StackScenarioOptions,
 } from './lib/capacity';
-import { affinityOf, parseCpuList, pinPid, planPinning, type PinPlan } from './lib/pinning';
+import { affinityOf, parseCpuList, pinPid, planPinning, withAffinity, type PinPlan } from './lib/pinning';
 import {
   renderTable,
   evaluateTargets,
@@ -164,7 +167,7 @@ const QUICK: Config = {
 const SYSTEMS = ['baseline-1', 'baseline-2', 'project-1', 'project-2'] as const;
 type SystemName = (typeof SYSTEMS)[number];
 
-const SCENARIOS = ['memory', 'fanout', 'hot', 'connect', 'big', 'capacity', 'adapters'] as const;
+const SCENARIOS = ['memory', 'fanout', 'hot', 'connect', 'big', 'notify', 'capacity', 'adapters'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 /**
  * Without --scenarios: `connect` is part of `memory` (its connections); `big`, capacity and
@@ -541,7 +544,7 @@ async function main(result: RunResult): Promise<void> {
     nodeOptions: files.nodeOptions,
     dataDir: join(files.tmp, 'stack'),
     size: {
-      fanout: wanted('fanout') ? cfg.fanoutClients : 0,
+      fanout: wanted('fanout') || wanted('notify') ? cfg.fanoutClients : 0,
       rooms: wanted('memory') || wanted('connect') ? cfg.roomClients : 0,
       roomSize: cfg.roomSize,
       hot: wanted('hot') ? cfg.hotSenders : 0,
@@ -705,7 +708,12 @@ async function runSystem(
       kind === 'project'
         ? await projectPopulationOnce(result, shared, running)
         : baselinePopulation(shared.size);
-    await runScenarios(ctx, running, population, sr, result.runs![name][0]);
+    // The notify scenario restarts the gateways with notifications off and back (notify-cost.ts).
+    const swap =
+      kind === 'project'
+        ? (enabled: boolean) => swapGateways(result, shared, running, `${name}#${repeat}`, enabled)
+        : null;
+    await runScenarios(ctx, running, population, sr, result.runs![name][0], swap);
     if (kind === 'project' && opts.history && result.seed && !result.history && population.reader) {
       result.history = await historyScenario(ctx, running, population, shared.databaseUrl, result.seed);
     }
@@ -801,12 +809,117 @@ async function runScenarios(
   pop: Population,
   sr: SystemResult,
   first: SystemResult,
+  swap: ((enabled: boolean) => Promise<System>) | null,
 ): Promise<void> {
   if (wanted('memory')) await memoryAndRooms(ctx, sys, pop, sr);
   else if (wanted('connect')) await connectScenario(ctx, sys, pop, sr);
   if (wanted('fanout')) await fanoutScenario(ctx, sys, pop, sr, first === sr ? null : first);
   if (wanted('hot')) await hotScenario(ctx, sys, pop, sr);
   if (wanted('big')) await bigScenario(ctx, sys, pop, sr);
+  if (wanted('notify') && swap) await notifyScenario(ctx, sys, pop, sr, swap);
+}
+
+/**
+ * The cost of deciding who a message notifies (issue #17) in the fan-out channel
+ * (bench/lib/notify-cost.ts): the same load with notifications off (gateways restarted with
+ * NOTIFICATIONS_ENABLED=false), then defaults, 50 members at `all`, every 10th message `@channel`
+ * on gateways with them on, at one rate (20/s, quick 25/s: a step of the fan-out ramp, so a run
+ * with `fanout` compares too; well below a 2-core machine's fan-out ceiling, so CPU per message is
+ * not a backlog's). The on and off blocks alternate which goes first, repeat by repeat. Each
+ * window is two fan-out steps long: the figures are ratios of a few percent.
+ * Project only: the baseline has no notifications.
+ */
+async function notifyScenario(
+  ctx: Ctx,
+  sys: System,
+  pop: Population,
+  sr: SystemResult,
+  swap: (enabled: boolean) => Promise<System>,
+): Promise<void> {
+  const { cfg } = ctx;
+  const rate = cfg.rates.includes(20) ? 20 : cfg.rates[0];
+  const order: NotifyBlock[] = (sr.repeat ?? 1) % 2 ? ['on', 'off'] : ['off', 'on'];
+  log(`${sys.name}: notify cost, ${pop.fanout.length} members at ${rate}/s, blocks ${order.join(' then ')}`);
+  const out = await notifyCost(ctx, sys, pop, {
+    rate,
+    warmMs: cfg.warmMs,
+    durationMs: 2 * cfg.stepMs,
+    senders: cfg.fanoutSenders,
+    order,
+    setNotifications: swap,
+    fanoutSteps: sr.fanout?.steps,
+  });
+  sr.notify = out;
+  for (const [name, p] of Object.entries(out.phases))
+    log(
+      `${sys.name}: notify ${name}: server CPU ${p.serverCpuUsPerMessage.toFixed(0)} µs/msg ` +
+        `(${p.serverCpu.toFixed(2)} cores), postgres ${p.postgresCpuUsPerMessage?.toFixed(0) ?? '?'} µs/msg, ` +
+        `p50 ${p.latencyP50Ms.toFixed(1)} p99 ${p.latencyP99Ms.toFixed(1)} ms, delivery ${p.deliveryRatio.toFixed(4)}, ` +
+        `notifications seen ${p.notificationsSeen}` +
+        (p.restErrors ? `, REST errors ${p.restErrors}` : '') +
+        (Object.keys(p.errors).length ? `, errors ${JSON.stringify(p.errors)}` : ''),
+    );
+  const r = (x: { serverCpuPerMessage: number; latencyP99: number }) =>
+    `CPU/msg ×${x.serverCpuPerMessage.toFixed(3)}, p99 ×${x.latencyP99.toFixed(3)}`;
+  log(
+    `${sys.name}: notify ratios vs off: defaults ${r(out.vsOff.defaults)}; all50 ${r(out.vsOff.all50)}; ` +
+      `channelEvery10 ${r(out.vsOff.channelEvery10)}; off check: ${out.offCheck.notificationsSeen} notifications`,
+  );
+  log(
+    `${sys.name}: notify ratios vs defaults: all50 ${r(out.ratios.all50)}; channelEvery10 ${r(out.ratios.channelEvery10)}` +
+      (out.defaultsOverFanout
+        ? `; defaults vs the fan-out step at ${rate}/s: ${r(out.defaultsOverFanout)}`
+        : ''),
+  );
+}
+
+/**
+ * Replaces the project's running gateways with as many fresh ones started with
+ * NOTIFICATIONS_ENABLED=`enabled` (auth, media, the database and Redis stay), pinned like the
+ * first. `sys` is updated in place, so what runs on it afterwards (the history scenario, the stop)
+ * finds the live gateways. No client may be connected: the old gateways are stopped first, so
+ * two never share the servers' CPU or the Redis adapter's traffic.
+ */
+async function swapGateways(
+  result: RunResult,
+  shared: RunShared,
+  sys: System,
+  /** `project-1#2`: where the new gateways' logs go in `serviceLogs`. */
+  label: string,
+  enabled: boolean,
+): Promise<System> {
+  const stack = shared.stack;
+  if (!stack) throw new Error('swapGateways: no project stack');
+  const old = stack.gateways.filter((g) => sys.servers.some((s) => s.pid === g.child.pid));
+  for (const g of old) g.kill('SIGTERM');
+  await Promise.all(old.map((g) => g.exited));
+  for (const g of old) stack.gateways.splice(stack.gateways.indexOf(g), 1);
+  // process-stack launches every service with its `env` object as it is at that moment (the one
+  // it returns as stack.env): the switch is set on it for these launches only.
+  const before = stack.env.NOTIFICATIONS_ENABLED;
+  stack.env.NOTIFICATIONS_ENABLED = String(enabled);
+  const fresh: ProcessStack['gateways'] = [];
+  try {
+    await withAffinity(shared.pin.serverCpus, shared.pin.generatorCpus, async () => {
+      for (let i = 0; i < old.length; i++) fresh.push(await stack.addGateway());
+    });
+  } finally {
+    if (before === undefined) delete stack.env.NOTIFICATIONS_ENABLED;
+    else stack.env.NOTIFICATIONS_ENABLED = before;
+  }
+  for (const g of fresh) {
+    pinPid(g.child.pid!, shared.pin.serverCpus);
+    trackedPids.add(g.child.pid!);
+  }
+  for (const [svc, logs] of Object.entries(watchLogs(stack)))
+    (result.serviceLogs ??= {})[`${label} ${svc}`] = logs;
+  sys.urls.splice(0, sys.urls.length, ...fresh.map((g) => g.url));
+  sys.servers.splice(
+    0,
+    sys.servers.length,
+    ...fresh.map((g) => ({ pid: g.child.pid!, metricsUrl: `${g.url}/metrics` })),
+  );
+  return sys;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { BigChannelResult } from './big-channel';
 import type { adaptersScenario, capacityScenario } from './capacity';
 import type { Summary } from './histogram';
+import type { NotifyCostResult, NotifyPhaseName } from './notify-cost';
 import type { SeedResult } from './setup';
 import type {
   ClosedLoopResult,
@@ -42,6 +43,8 @@ export interface SystemResult {
   seqs?: SeqCheck;
   /** --scenarios=big: broadcasts to one channel of `bigClients` sockets. */
   big?: BigChannelResult;
+  /** --scenarios=notify: what deciding who a message notifies costs, against notifications off. */
+  notify?: NotifyCostResult;
   /** Which repeat this is (1-based) and its place in the run's order (interleaved with the other kind). */
   repeat?: number;
   order?: number;
@@ -238,8 +241,49 @@ export function figures(s: SystemResult, roomSize: number): Record<string, numbe
     bigDeliveryRatio: s.big ? s.big.deliveryRatio : null,
     bigLatencyMaxMs: s.big ? s.big.latencyMaxMs : null,
     bigConnectSeconds: s.big ? s.big.connectSeconds : null,
+    ...notifyFigures(s.notify),
   };
 }
+
+/** The notify scenario's phases, off first (the reference), as the report lists them. */
+const NOTIFY_PHASES: NotifyPhaseName[] = ['off', 'defaults', 'all50', 'channelEvery10'];
+const capital = (x: string) => x[0].toUpperCase() + x.slice(1);
+/** `notifyAll50P99Ms`: the figure of one notify phase. */
+const notifyKey = (
+  p: NotifyPhaseName,
+  what: 'ServerUsPerMessage' | 'PostgresUsPerMessage' | 'P50Ms' | 'P99Ms',
+) => `notify${capital(p)}${what}`;
+
+function notifyFigures(n: NotifyCostResult | undefined): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  for (const p of NOTIFY_PHASES) {
+    const x = n?.phases[p];
+    out[notifyKey(p, 'ServerUsPerMessage')] = x ? x.serverCpuUsPerMessage : null;
+    out[notifyKey(p, 'PostgresUsPerMessage')] = x ? x.postgresCpuUsPerMessage : null;
+    out[notifyKey(p, 'P50Ms')] = x ? x.latencyP50Ms : null;
+    out[notifyKey(p, 'P99Ms')] = x ? x.latencyP99Ms : null;
+  }
+  return out;
+}
+
+/**
+ * On/off ratio keys of the notify scenario (without `-<processes>`): phase with notifications on
+ * over `off`, for gateway CPU per message and the e2e p99. The defaults phase keeps the short names.
+ */
+const NOTIFY_RATIOS: {
+  key: string;
+  phase: NotifyPhaseName;
+  figure: 'ServerUsPerMessage' | 'P99Ms';
+  limit: number | null;
+}[] = [
+  { key: 'notifyCpuRatio', phase: 'defaults', figure: 'ServerUsPerMessage', limit: 1.1 },
+  { key: 'notifyP99Ratio', phase: 'defaults', figure: 'P99Ms', limit: 1.1 },
+  { key: 'notifyAll50CpuRatio', phase: 'all50', figure: 'ServerUsPerMessage', limit: 1.1 },
+  { key: 'notifyAll50P99Ratio', phase: 'all50', figure: 'P99Ms', limit: 1.1 },
+  // No target: every @channel message is a second fan-out to the whole channel (README).
+  { key: 'notifyChannelEvery10CpuRatio', phase: 'channelEvery10', figure: 'ServerUsPerMessage', limit: null },
+  { key: 'notifyChannelEvery10P99Ratio', phase: 'channelEvery10', figure: 'P99Ms', limit: null },
+];
 
 /** Ratio key (without the `-<processes>` suffix) → the figure it divides. */
 const RATIO_FIGURES: Record<string, string> = {
@@ -446,6 +490,7 @@ export function evaluateTargets(r: RunResult): Target[] {
         note: `median over repeats, worst of the ${n} gateway(s) (probe resolution 10 ms); baseline ${fmt(med(bn, 'bigMaxLoopBlockMs'))} ms; delivery ${delivered ? '1.0 in every repeat' : '< 1.0 in some repeat'}`,
       });
     }
+    if (pRuns.some((s) => s.notify)) t.push(...notifyTargets(r, n, perRun[pn] ?? []));
     const recorded = r.reference?.postgresUsPerMessage ?? null;
     const pg = med(pn, 'manyRoomsPostgresUsPerMessage');
     const pgSpread = r.summary[pn]?.manyRoomsPostgresUsPerMessage;
@@ -497,6 +542,51 @@ export function evaluateTargets(r: RunResult): Target[] {
         (failedKinds.length ? `; non-200 answers in ${failedKinds.map(([k]) => k).join(', ')}` : '')
       : undefined,
   });
+  return t;
+}
+
+/**
+ * The notify scenario's on/off ratios (`ratios`: of the medians; `pairedRatios`: each repeat's
+ * on block over its own off block) and the issue's ≤ 1.10 targets for defaults and all50.
+ */
+function notifyTargets(r: RunResult, n: number, rows: Record<string, number | null>[]): Target[] {
+  const t: Target[] = [];
+  const pn = `project-${n}`;
+  const runs = runsOf(r, pn).filter((s) => s.notify);
+  const saturatedRuns = Object.fromEntries(
+    NOTIFY_PHASES.map((p) => [
+      p,
+      runs.filter((s) => s.notify!.phases.off?.saturated || s.notify!.phases[p]?.saturated).length,
+    ]),
+  ) as Record<NotifyPhaseName, number>;
+  const med = (fig: string) => spread(rows.map((x) => x[fig])).median;
+  for (const { key, phase, figure, limit } of NOTIFY_RATIOS) {
+    const on = notifyKey(phase, figure);
+    const off = notifyKey('off', figure);
+    const value = ratio(med(on), med(off));
+    const paired = spread(rows.map((x) => ratio(x[on], x[off])));
+    r.ratios![`${key}-${n}`] = value;
+    r.pairedRatios![`${key}-${n}`] = paired;
+    if (limit === null) continue;
+    const what = figure === 'P99Ms' ? 'e2e p99' : 'gateway CPU per message';
+    const unit = figure === 'P99Ms' ? 'ms' : 'µs';
+    // A backlog in most repeats makes the medians queueing and CPU share, not the decision's cost.
+    const saturated = saturatedRuns[phase];
+    const decided = value !== null && saturated * 2 <= runs.length;
+    t.push({
+      name: `notifications (${phase === 'defaults' ? 'default levels' : '50 members at all'}): ${what} ≤ ${limit}× notifications off, 1,000-member channel (${n})`,
+      system: pn,
+      value,
+      limit: `≤ ${limit}`,
+      pass: decided ? value <= limit : null,
+      note:
+        `median ${fmt(med(on))} ${unit} vs off ${fmt(med(off))} ${unit}; paired ${fmt(paired.median, 3)} [${fmt(paired.min, 3)}–${fmt(paired.max, 3)}] over ${paired.n}` +
+        (saturated
+          ? `; saturated (p99 > ${r.parameters?.stopAboveMs ?? '?'} ms or delivery < 0.9, off or this phase) in ${saturated} of ${runs.length} repeats${decided ? '' : ': no verdict'}`
+          : ''),
+      paired,
+    });
+  }
   return t;
 }
 
@@ -750,11 +840,80 @@ export function renderTable(r: RunResult): string {
     '',
     ...renderSummary(r, cols),
     '',
+    ...renderNotify(r, cols),
     `### Detail: repeat 1 of ${repeats}`,
     '',
     ...lines,
     ...(stack.length ? ['', ...stack] : []),
   ].join('\n');
+}
+
+/**
+ * The notify scenario per project process count: each phase's figures (median [min–max] over the
+ * repeats) and its ratio to `off` (of the medians, and the paired per-repeat ratios' median and range).
+ */
+function renderNotify(r: RunResult, cols: number[]): string[] {
+  const out: string[] = [];
+  const cell = (x: Spread | undefined, digits?: number) =>
+    x?.n ? `${fmt(x.median, digits)}${x.n > 1 ? ` [${fmt(x.min, digits)}–${fmt(x.max, digits)}]` : ''}` : '—';
+  const label: Record<NotifyPhaseName, string> = {
+    off: 'off (NOTIFICATIONS_ENABLED=false)',
+    defaults: 'defaults (nobody notified)',
+    all50: '50 members at all',
+    channelEvery10: 'every 10th message @channel',
+  };
+  for (const n of cols) {
+    const name = `project-${n}`;
+    const runs = runsOf(r, name).filter((s) => s.notify);
+    if (!runs.length) continue;
+    const first = runs[0].notify!;
+    const sum = r.summary?.[name] ?? {};
+    const ratioCell = (phase: NotifyPhaseName, figure: 'Cpu' | 'P99') => {
+      if (phase === 'off') return '1';
+      const key = `notify${phase === 'defaults' ? '' : capital(phase)}${figure}Ratio-${n}`;
+      const paired = r.pairedRatios?.[key];
+      return `${fmt(r.ratios?.[key], 3)}${paired?.n ? ` (pairs ${fmt(paired.median, 3)} [${fmt(paired.min, 3)}–${fmt(paired.max, 3)}])` : ''}`;
+    };
+    const seen = (phase: NotifyPhaseName) =>
+      runs.map((s) => s.notify!.phases[phase]?.notificationsSeen ?? '—').join(' · ');
+    out.push(
+      `### Notification cost (${n} gateway${n > 1 ? 's' : ''}, ${first.clients.toLocaleString('en')} members, ${first.rate} msg/s)`,
+      '',
+      `${runs.length} repeat${runs.length > 1 ? 's' : ''}, blocks ${runs.map((s) => s.notify!.order.join('→')).join(', ')}; ` +
+        `off check (notifications for an @channel message to the off gateways, 0 expected): ` +
+        `${runs.map((s) => s.notify!.offCheck.notificationsSeen).join(' · ')}. Ratios are over \`off\`: ` +
+        'of the medians, and (pairs) each repeat over its own off block.',
+      '',
+      ...markdown(
+        [
+          'phase',
+          'gateway CPU µs/msg',
+          'Postgres µs/msg',
+          'e2e p50 ms',
+          'e2e p99 ms',
+          'CPU/msg ÷ off',
+          'p99 ÷ off',
+          'gateway loop use',
+          'saturated',
+          'notifications seen',
+        ],
+        NOTIFY_PHASES.map((p) => [
+          label[p],
+          cell(sum[notifyKey(p, 'ServerUsPerMessage')]),
+          cell(sum[notifyKey(p, 'PostgresUsPerMessage')]),
+          cell(sum[notifyKey(p, 'P50Ms')]),
+          cell(sum[notifyKey(p, 'P99Ms')]),
+          ratioCell(p, 'Cpu'),
+          ratioCell(p, 'P99'),
+          cell(spread(runs.map((s) => s.notify!.phases[p]?.serverLoopUtilization)), 2),
+          `${runs.filter((s) => s.notify!.phases[p]?.saturated).length}/${runs.length}`,
+          seen(p),
+        ]),
+      ),
+      '',
+    );
+  }
+  return out;
 }
 
 type CapacityResult = Awaited<ReturnType<typeof capacityScenario>>;

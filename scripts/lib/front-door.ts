@@ -56,7 +56,16 @@ export const WEB_CSP = [
   "form-action 'self'",
 ].join('; ');
 
-const GATEWAY_PREFIXES = ['/socket.io/', '/channels', '/messages', '/dms', '/search', '/users'];
+const GATEWAY_PREFIXES = [
+  '/socket.io/',
+  '/channels',
+  '/messages',
+  '/dms',
+  '/search',
+  '/users',
+  '/push',
+  '/hooks',
+];
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -11,6 +11,7 @@ import { loadMediaConfig } from '../../apps/media/src/config';
 import { freePort, startEmbeddedPostgres, startS3rver, type Stoppable } from './embedded';
 import { startFrontDoor } from './front-door';
 import { importPgliteDataDir, isPgliteDataDir } from './pglite-import';
+import { localVapidKeys } from './vapid-keys';
 
 export interface LocalStackOptions {
   /** Front door port (0: any free port). */
@@ -83,16 +84,21 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     env.DATA_DIR ??= opts.dataDir;
     const ports = opts.servicePorts ?? { auth: 0, gateway: 0, media: 0 };
 
+    // The public origin must be known before the services start: CORS, and the links in emails
+    // and notifications.
+    const port = opts.port || (await freePort());
+    const publicUrl = `http://localhost:${port}`;
+    env.CORS_ORIGINS ??= `${publicUrl},http://127.0.0.1:${port}`;
+    env.PUBLIC_URL ??= publicUrl;
+
     const auth = await createAuthApp(loadAuthConfig(env));
     apps.push(auth);
     const authUrl = await listen(auth, ports.auth, '127.0.0.1');
     env.AUTH_JWKS_URL = `${authUrl}/auth/.well-known/jwks.json`;
 
-    // The public origin must be known for CORS before the services start.
-    const port = opts.port || (await freePort());
-    const publicUrl = `http://localhost:${port}`;
-    env.CORS_ORIGINS ??= `${publicUrl},http://127.0.0.1:${port}`;
-
+    // After the database came up: a start that stops early leaves the data directory as it was.
+    if (!env.VAPID_PUBLIC_KEY && !env.VAPID_PRIVATE_KEY)
+      Object.assign(env, localVapidKeys(opts.dataDir, log));
     const media = await createMediaApp(loadMediaConfig(env));
     apps.push(media);
     const mediaUrl = await listen(media, ports.media, '127.0.0.1');

@@ -19,6 +19,7 @@ import {
 } from './support/compose';
 import { loadGatewayConfig } from '../../apps/gateway/src/config';
 import { parseClusterUrl } from '../../libs/platform/src/redis/redis';
+import { parseSentinelUrl } from '../../libs/platform/src/redis/sentinel-url';
 import { readRepoFile, repoPath, ROOT } from './support/repo';
 import { describeWithTool } from './support/tools';
 
@@ -105,8 +106,30 @@ describe('docker-compose.yml settings', () => {
   });
 
   it('pins every third-party image to a version', () => {
-    for (const name of ['postgres', 'redis', 's3'])
-      expect(services[name].image).toMatch(/^[\w./-]+:\d[\w.-]*$/);
+    for (const name of ['postgres', 'redis', 's3', 'pgbouncer'])
+      expect(services[name].image).toMatch(/^[\w./-]+:v?\d[\w.-]*$/);
+  });
+
+  it('pools the services through PgBouncer >= 1.21 in transaction mode; migrations go straight to Postgres', () => {
+    const bouncer = services.pgbouncer;
+    expect(bouncer.image).toMatch(/^[\w./-]+:v?\d[\w.-]*$/);
+    const [major, minor] = /:v?(\d+)\.(\d+)/.exec(bouncer.image)!.slice(1).map(Number);
+    expect(major * 100 + minor).toBeGreaterThanOrEqual(121);
+    const ini = String(bouncer.command.join('\n'));
+    const setting = (key: string) => new RegExp(`^\\s*${key}\\s*=\\s*(\\S+)`, 'm').exec(ini)?.[1];
+    expect(setting('pool_mode')).toBe('transaction');
+    expect(Number(setting('max_prepared_statements'))).toBeGreaterThan(0);
+    expect(setting('listen_port')).toBe('6432');
+    expect(bouncer.read_only).toBe(true);
+    expect(bouncer.cap_drop).toEqual(['ALL']);
+    expect(bouncer.depends_on.postgres).toEqual({ condition: 'service_healthy' });
+    for (const app of ['auth', 'media', 'gateway']) {
+      const env = services[app].environment;
+      expect(new URL(env.DATABASE_URL).host).toBe('pgbouncer:6432');
+      expect(env.DATABASE_PREPARED_STATEMENTS).toBe('true');
+      expect(services[app].depends_on.pgbouncer).toEqual({ condition: 'service_healthy' });
+    }
+    expect(new URL(services.migrate.environment.DATABASE_URL).host).toBe('postgres:5432');
   });
 
   it('health-checks every long-running service and orders start-up on health / completion', () => {
@@ -282,6 +305,105 @@ describeWithTool(
           COMPOSE_FILE,
           '-f',
           repoPath(CLUSTER_OVERRIDE),
+          '--env-file',
+          COMPOSE_ENV_EXAMPLE,
+          'config',
+          '-q',
+        ],
+        {
+          cwd: ROOT,
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' },
+          timeout: 30_000,
+        },
+      );
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+    });
+  },
+);
+
+const SENTINEL_OVERRIDE = 'deploy/compose.redis-sentinel.yml';
+
+describe('deploy/compose.redis-sentinel.yml (Redis master/replica behind three sentinels)', () => {
+  const overrideText = readRepoFile(SENTINEL_OVERRIDE);
+  const merged = interpolate(mergeCompose(loadComposeRaw(), loadComposeRaw(overrideText)), exampleEnv);
+  const services = merged.services as Record<string, any>;
+  const sentinels = ['redis-sentinel-1', 'redis-sentinel-2', 'redis-sentinel-3'];
+  /** A service's start script as the container's shell gets it (compose turns $$ into $). */
+  const script = (name: string) => String(services[name].command[0]);
+
+  it('validates against the compose-spec schema, alone and merged onto docker-compose.yml', () => {
+    expect(schemaErrors(loadComposeRaw(overrideText))).toEqual([]);
+    expect(schemaErrors(merged)).toEqual([]);
+    const missing = referencedVariables(overrideText).filter((v) => !(v in exampleEnv));
+    expect(missing).toEqual([]);
+    expect(requiredVariables(overrideText)).toEqual(['REDIS_PASSWORD']);
+  });
+
+  it('runs two data nodes and three sentinels like the base Redis: same image, password, not published', () => {
+    for (const name of ['redis', 'redis-replica', ...sentinels]) {
+      expect(services[name].image).toBe(loadCompose(exampleEnv).services.redis.image);
+      expect(services[name].environment.REDIS_PASSWORD).toBe(exampleEnv.REDIS_PASSWORD);
+      expect(services[name].ports).toBeUndefined();
+      expect(services[name].networks).toEqual(['backend']);
+      expect(services[name].healthcheck.test).toBeDefined();
+      // The start scripts are shell the container can run.
+      const parsed = spawnSync('sh', ['-n'], { input: script(name), encoding: 'utf8' });
+      expect({ name, stderr: parsed.stderr, status: parsed.status }).toEqual({ name, stderr: '', status: 0 });
+    }
+    // Data nodes: no persistence, authenticated replication, announced by name, and a node that
+    // restarts replicates from whichever node the sentinels name as master.
+    for (const name of ['redis', 'redis-replica']) {
+      expect(script(name)).toMatch(/--requirepass "\$REDIS_PASSWORD" --masterauth "\$REDIS_PASSWORD"/);
+      expect(script(name)).toContain("--save '' --appendonly no");
+      expect(script(name)).toContain('sentinel get-master-addr-by-name chat');
+      expect(services[name].environment.FIRST_MASTER).toBe('redis');
+      expect(services[name].environment.NODE_NAME).toBe(name);
+    }
+    // Sentinels: quorum 2 of 3, a master named `chat`, their state on a volume each.
+    for (const name of sentinels) {
+      expect(script(name)).toMatch(/sentinel monitor chat \$master 6379 2\n/);
+      expect(script(name)).toMatch(/sentinel auth-pass chat \$REDIS_PASSWORD\n/);
+      expect(script(name)).toContain('exec redis-server "$conf" --sentinel');
+      expect(services[name].volumes).toEqual([`${name}:/data`]);
+      expect(merged.volumes[name]).toEqual({});
+    }
+  });
+
+  it('points every service at the sentinels, with both passwords, once they are healthy', () => {
+    for (const app of ['auth', 'media', 'gateway']) {
+      const address = parseSentinelUrl(services[app].environment.REDIS_URL);
+      expect(address.sentinels).toEqual(sentinels.map((host) => ({ host, port: 26379 })));
+      expect(address.masterName).toBe('chat');
+      expect(address.password).toBe(exampleEnv.REDIS_PASSWORD);
+      expect(address.sentinelPassword).toBe(exampleEnv.REDIS_PASSWORD);
+      for (const s of sentinels)
+        expect(services[app].depends_on[s]).toEqual({ condition: 'service_healthy' });
+      // The rest of the base file's settings are kept.
+      expect(services[app].environment.DATABASE_URL).toMatch(/^postgres:\/\//);
+      expect(services[app].depends_on.migrate).toEqual({ condition: 'service_completed_successfully' });
+    }
+    // The gateway's configuration takes it (validated at boot like any REDIS_URL).
+    expect(loadGatewayConfig(services.gateway.environment).redis.url).toBe(
+      services.gateway.environment.REDIS_URL,
+    );
+  });
+});
+
+describeWithTool(
+  'docker-compose',
+  'Debian package docker-compose',
+  'docker-compose config with the sentinel override',
+  () => {
+    it('accepts docker-compose.yml with deploy/compose.redis-sentinel.yml (`config -q`)', () => {
+      const r = spawnSync(
+        'docker-compose',
+        [
+          '-f',
+          COMPOSE_FILE,
+          '-f',
+          repoPath(SENTINEL_OVERRIDE),
           '--env-file',
           COMPOSE_ENV_EXAMPLE,
           'config',

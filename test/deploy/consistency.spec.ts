@@ -39,9 +39,13 @@ function knownVariables(app: App): Set<string> {
   const shared = readRepoFile('libs/platform/src/config/env.ts');
   const common = shared.slice(shared.indexOf('commonEnv'), shared.indexOf('tokenVerifierEnv'));
   const verifier = shared.slice(shared.indexOf('tokenVerifierEnv'));
+  const mail = shared.slice(shared.indexOf('export const mailEnv'), shared.indexOf('export const commonEnv'));
   const own = readRepoFile(`apps/${app}/src/config.ts`);
   const set = new Set([...names(own), ...names(common)]);
   if (own.includes('...tokenVerifierEnv')) names(verifier).forEach((n) => set.add(n));
+  if (own.includes('...mailEnv')) names(mail).forEach((n) => set.add(n));
+  if (own.includes('...tracingEnv'))
+    names(readRepoFile('libs/platform/src/observability/tracing.ts')).forEach((n) => set.add(n));
   return set;
 }
 /** Read by the runtime, not by the apps' config: heap size, and *_FILE (deploy/docker/entrypoint.sh). */
@@ -221,12 +225,22 @@ describe('docker compose provides what each app needs', () => {
   });
 
   it('wires the stores: database, Redis and S3 credentials agree on both ends', () => {
+    // The services through PgBouncer, the migrations straight to Postgres: same credentials and database.
     const db = urlOf(services.auth.environment.DATABASE_URL);
-    expect(db.hostname).toBe('postgres');
-    expect(decodeURIComponent(db.username)).toBe(services.postgres.environment.POSTGRES_USER);
-    expect(decodeURIComponent(db.password)).toBe(services.postgres.environment.POSTGRES_PASSWORD);
-    expect(db.pathname).toBe(`/${services.postgres.environment.POSTGRES_DB}`);
-    expect(services.migrate.environment.DATABASE_URL).toBe(services.auth.environment.DATABASE_URL);
+    expect(db.hostname).toBe('pgbouncer');
+    const direct = urlOf(services.migrate.environment.DATABASE_URL);
+    expect(direct.hostname).toBe('postgres');
+    const pgbouncer = services.pgbouncer.environment;
+    for (const url of [db, direct]) {
+      expect(decodeURIComponent(url.username)).toBe(services.postgres.environment.POSTGRES_USER);
+      expect(decodeURIComponent(url.password)).toBe(services.postgres.environment.POSTGRES_PASSWORD);
+      expect(url.pathname).toBe(`/${services.postgres.environment.POSTGRES_DB}`);
+    }
+    expect([pgbouncer.POSTGRES_USER, pgbouncer.POSTGRES_PASSWORD, pgbouncer.POSTGRES_DB]).toEqual([
+      services.postgres.environment.POSTGRES_USER,
+      services.postgres.environment.POSTGRES_PASSWORD,
+      services.postgres.environment.POSTGRES_DB,
+    ]);
     const redis = urlOf(services.gateway.environment.REDIS_URL);
     expect(redis.hostname).toBe('redis');
     expect(decodeURIComponent(redis.password)).toBe(services.redis.environment.REDIS_PASSWORD);
@@ -310,11 +324,23 @@ describeWithTool(
         },
       );
 
-      it('the migration Job gets DATABASE_URL, the same as the services', () => {
+      it('the migration Job gets DATABASE_URL: the services’ database, straight to Postgres', () => {
         const objs = objectsOf(overlay);
-        const env = containerEnv(objs, container(objs, 'Job', 'migrate'));
+        // Named after the release (migrate-<tag>): found by its label.
+        const job = objs.find(
+          (o) => o.kind === 'Job' && o.metadata.labels?.['app.kubernetes.io/name'] === 'migrate',
+        )!;
+        const env = containerEnv(objs, podSpecOf(job).containers[0]);
         expect(env.DATABASE_URL).toMatch(/^postgres(ql)?:\/\//);
-        expect(env.DATABASE_URL).toBe(containerEnv(objs, container(objs, 'Deployment', 'auth')).DATABASE_URL);
+        const services = containerEnv(objs, container(objs, 'Deployment', 'auth')).DATABASE_URL;
+        const [jobUrl, appUrl] = [new URL(env.DATABASE_URL), new URL(services)];
+        expect([jobUrl.username, jobUrl.password, jobUrl.pathname]).toEqual([
+          appUrl.username,
+          appUrl.password,
+          appUrl.pathname,
+        ]);
+        // Behind PgBouncer (k8s/components/pgbouncer) the services' host differs; the Job's never is it.
+        expect(jobUrl.hostname).not.toBe('pgbouncer');
       });
 
       it('gateway and media verify tokens against the auth Service with the same issuer and audience', () => {

@@ -1,5 +1,6 @@
 import {
   type K8sObject,
+  containerEnv,
   find,
   get,
   overlayNames,
@@ -11,6 +12,9 @@ import {
   validateStrictly,
 } from './support/k8s';
 import { describeWithTool } from './support/tools';
+import { parseSentinelUrl } from '../../libs/platform/src/redis/sentinel-url';
+import { loadGatewayConfig } from '../../apps/gateway/src/config';
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -292,7 +296,10 @@ describeWithTool('kubectl', 'kubectl, with its built-in kustomize', 'k8s overlay
       const deny = get(objs, 'NetworkPolicy', 'default-deny');
       expect(deny.spec.podSelector).toEqual({});
       expect(deny.spec.policyTypes).toEqual(['Ingress', 'Egress']);
-      const job = get(objs, 'Job', 'migrate');
+      // Named after the release (migrate-<tag>): see k8s-operations.spec.ts.
+      const job = objs.find(
+        (o) => o.kind === 'Job' && o.metadata.labels?.['app.kubernetes.io/name'] === 'migrate',
+      )!;
       expect(podSpecOf(job).containers[0].args).toEqual(['migrate']);
       // Every routed service admits traffic from the edge.
       const edge = get(objs, 'NetworkPolicy', 'edge-to-services');
@@ -329,5 +336,137 @@ describeWithTool('kubectl', 'kubectl, with its built-in kustomize', 'k8s overlay
     const ing = objectsOf('production-ingress');
     expect(ing.filter((o) => o.kind === 'Ingress').length).toBeGreaterThan(0);
     expect(ing.some((o) => o.kind === 'HTTPRoute' || o.kind === 'Gateway')).toBe(false);
+  });
+});
+
+/**
+ * k8s/components/redis-sentinel (Redis with automatic failover in the cluster), rendered as an
+ * operator would use it: the production overlay with the component added. No shipped overlay
+ * includes it, so it is checked here with the same strict schemas and pod rules as the overlays.
+ */
+describeWithTool('kubectl', 'kubectl, with its built-in kustomize', 'k8s redis-sentinel component', () => {
+  let objs: K8sObject[] = [];
+  beforeAll(() => {
+    const copy = mkdtempSync(join(tmpdir(), 'chat-k8s-sentinel-'));
+    cpSync(repoPath('k8s'), copy, { recursive: true });
+    const overlay = join(copy, 'overlays', 'production');
+    const text = readFileSync(join(overlay, 'kustomization.yaml'), 'utf8');
+    expect(text).toContain('  - ../../components/production\n');
+    writeFileSync(
+      join(overlay, 'kustomization.yaml'),
+      text.replace(
+        '  - ../../components/production\n',
+        '  - ../../components/production\n  - ../../components/redis-sentinel\n',
+      ),
+    );
+    objs = render(overlay);
+  });
+  const sts = () => get(objs, 'StatefulSet', 'redis-ha');
+  const config = () => containerEnv(objs, podSpecOf(sts()).containers[0]);
+
+  it('validates strictly, and runs restricted: non-root, read-only, no capabilities, seccomp, limits, probes', () => {
+    expect(validateStrictly(objs)).toEqual([]);
+    const pod = podSpecOf(sts());
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect([pod.automountServiceAccountToken, pod.enableServiceLinks]).toEqual([false, false]);
+    expect(pod.containers.map((c: any) => c.name)).toEqual(['redis', 'sentinel']);
+    for (const c of pod.containers) {
+      expect(c.securityContext).toEqual({
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ['ALL'] },
+      });
+      expect(
+        c.resources.requests.cpu && c.resources.requests.memory && c.resources.limits.memory,
+      ).toBeTruthy();
+      for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) expect(c[probe]).toBeDefined();
+      expect(c.volumeMounts.map((m: any) => m.mountPath)).toContain('/tmp');
+      // The same Redis as docker-compose.yml and the in-cluster store.
+      expect(c.image).toBe('redis:7.4.6-bookworm');
+    }
+    expect(get(objs, 'Namespace', 'chat').metadata.labels).toMatchObject({
+      'pod-security.kubernetes.io/enforce': 'restricted',
+    });
+    expect(objs.filter((o) => o.kind !== 'Namespace' && o.metadata.namespace !== 'chat')).toEqual([]);
+  });
+
+  it('runs three data nodes and three sentinels (a majority quorum), one pod down at a time', () => {
+    const set = sts();
+    const env = config();
+    expect(set.spec.replicas).toBe(3);
+    expect(Number(env.REPLICAS)).toBe(set.spec.replicas);
+    expect(env.STATEFULSET).toBe(set.metadata.name);
+    expect(Number(env.QUORUM)).toBeGreaterThan(set.spec.replicas / 2);
+    expect(Number(env.QUORUM)).toBeLessThanOrEqual(set.spec.replicas);
+    // The names the nodes announce resolve through a headless Service, even before they are ready.
+    const headless = get(objs, 'Service', env.HEADLESS_SERVICE);
+    expect(set.spec.serviceName).toBe(headless.metadata.name);
+    expect(headless.spec).toMatchObject({ clusterIP: 'None', publishNotReadyAddresses: true });
+    expect(headless.spec.ports.map((p: any) => p.port).sort()).toEqual([26379, 6379]);
+    const pdb = get(objs, 'PodDisruptionBudget', 'redis-ha');
+    expect(pdb.spec.maxUnavailable).toBe(1);
+    expect(pdb.spec.selector.matchLabels).toEqual(set.spec.selector.matchLabels);
+    // A master that is stopped hands over first, within the grace period.
+    const redis = podSpecOf(set).containers[0];
+    expect(redis.lifecycle.preStop.exec.command).toEqual(['/bin/sh', '/scripts/prestop.sh']);
+    expect(podSpecOf(set).terminationGracePeriodSeconds).toBeGreaterThan(20);
+  });
+
+  it('gives the services a Sentinel REDIS_URL naming every sentinel, the master and the password', () => {
+    const env = config();
+    for (const app of ['auth', 'gateway', 'media']) {
+      const appEnv = containerEnv(objs, podSpecOf(get(objs, 'Deployment', app)).containers[0]);
+      const address = parseSentinelUrl(appEnv.REDIS_URL);
+      expect(address.sentinels).toEqual(
+        Array.from({ length: Number(env.REPLICAS) }, (_, i) => ({
+          host: `${env.STATEFULSET}-${i}.${env.HEADLESS_SERVICE}`,
+          port: 26379,
+        })),
+      );
+      expect(address.masterName).toBe(env.MASTER_NAME);
+      expect([address.password, address.sentinelPassword]).toEqual([env.REDIS_PASSWORD, env.REDIS_PASSWORD]);
+    }
+    const gatewayEnv = containerEnv(objs, podSpecOf(get(objs, 'Deployment', 'gateway')).containers[0]);
+    expect(loadGatewayConfig(gatewayEnv).redis.url).toBe(gatewayEnv.REDIS_URL);
+  });
+
+  it('lets only auth, gateway, media and the redis-ha pods themselves reach the pods, on 6379 and 26379', () => {
+    const ports = (rule: any) => rule.ports.map((p: any) => p.port).sort();
+    const inbound = get(objs, 'NetworkPolicy', 'redis-ha-from-services-and-peers');
+    expect(inbound.spec.podSelector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'redis-ha' });
+    expect(inbound.spec.ingress).toHaveLength(1);
+    expect(inbound.spec.ingress[0].from[0].podSelector.matchExpressions[0].values.sort()).toEqual([
+      'auth',
+      'gateway',
+      'media',
+      'redis-ha',
+    ]);
+    expect(ports(inbound.spec.ingress[0])).toEqual([26379, 6379]);
+    const peers = get(objs, 'NetworkPolicy', 'redis-ha-to-peers');
+    expect(peers.spec.egress[0].to).toEqual([
+      { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'redis-ha' } } },
+    ]);
+    const out = get(objs, 'NetworkPolicy', 'services-to-redis-ha');
+    expect(out.spec.podSelector.matchExpressions[0].values.sort()).toEqual(['auth', 'gateway', 'media']);
+    expect(ports(out.spec.egress[0])).toEqual([26379, 6379]);
+  });
+
+  it('ships start scripts the shell can run, which find the master through the sentinels', () => {
+    const cm = objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('redis-ha-config'))!;
+    for (const script of ['redis.sh', 'sentinel.sh', 'prestop.sh']) {
+      const parsed = spawnSync('sh', ['-n'], { input: cm.data[script], encoding: 'utf8' });
+      expect({ script, stderr: parsed.stderr, status: parsed.status }).toEqual({
+        script,
+        stderr: '',
+        status: 0,
+      });
+    }
+    expect(cm.data['redis.sh']).toContain('sentinel get-master-addr-by-name "$MASTER_NAME"');
+    expect(cm.data['redis.sh']).toContain('--replica-announce-ip "$me"');
+    expect(cm.data['sentinel.sh']).toContain('sentinel monitor $MASTER_NAME $master 6379 $QUORUM');
+    expect(cm.data['prestop.sh']).toContain('sentinel failover "$MASTER_NAME"');
   });
 });

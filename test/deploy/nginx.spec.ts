@@ -105,6 +105,8 @@ describeWithTool('nginx', 'Debian package nginx-light', 'deploy/nginx under a re
     mkdirSync(join(html, 'assets'), { recursive: true });
     writeFileSync(join(html, 'index.html'), '<!doctype html><title>chat</title>');
     writeFileSync(join(html, 'assets', 'app-123.js'), 'console.log(1)');
+    writeFileSync(join(html, 'manifest.webmanifest'), '{"name":"Chat"}');
+    writeFileSync(join(html, 'sw.js'), 'self.addEventListener("push", () => {})');
     for (const d of ['', 'html', 'html/assets']) chmodSync(join(dir, d), 0o755);
 
     const paths = (text: string) =>
@@ -209,6 +211,18 @@ describeWithTool('nginx', 'Debian package nginx-light', 'deploy/nginx under a re
     expect(asset.headers['content-security-policy']).toBe(WEB_CSP);
     expect(asset.headers['cache-control']).toMatch(/immutable/);
     expect((await get(port, '/assets/missing.js')).status).toBe(404);
+  });
+
+  it('serves the installable app: its manifest typed for browsers, its service worker never stale', async () => {
+    const manifest = await get(port, '/manifest.webmanifest');
+    expect(manifest.status).toBe(200);
+    expect(manifest.headers['content-type']).toMatch(/^application\/manifest\+json/);
+    expect(manifest.headers['cache-control']).toBe('no-cache');
+    const sw = await get(port, '/sw.js');
+    expect(sw.status).toBe(200);
+    expect(sw.headers['content-type']).toMatch(/javascript/);
+    expect(sw.headers['cache-control']).toBe('no-cache');
+    expect(sw.headers['content-security-policy']).toBe(WEB_CSP);
   });
 
   it('passes WebSocket upgrades on /socket.io/ to a gateway', async () => {

@@ -4,19 +4,23 @@ import type { DataSource } from 'typeorm';
 import { DatabaseModule, databaseProbe } from '@chat/database';
 import { HealthController, MetricsController, PlatformModule, READINESS_PROBES } from '@chat/platform';
 import { SecurityModule } from '@chat/security';
+import { AccountLifecycleModule } from './account-lifecycle/account-lifecycle.module';
 import { AccountsController } from './accounts/accounts.controller';
 import { AccountsRepository } from './accounts/accounts.repository';
 import { AccountsService } from './accounts/accounts.service';
-import { LoginThrottle } from './accounts/login-throttle';
+import { AdminModule } from './admin/admin.module';
+import { BotsModule } from './bots/bots.module';
 import { AUTH_CONFIG, type AuthConfig } from './config';
+import { EmailModule } from './email/email.module';
 import { JwksController } from './keys/jwks.controller';
 import { KeyStore } from './keys/key-store';
+import { OidcModule } from './oidc/oidc.module';
 import { ModerationController } from './moderation/moderation.controller';
 import { ModerationRepository } from './moderation/moderation.repository';
 import { ModerationService } from './moderation/moderation.service';
-import { SessionCleanup } from './sessions/session-cleanup';
-import { SessionsRepository } from './sessions/sessions.repository';
-import { TokensService } from './sessions/tokens.service';
+import { SessionsModule } from './sessions/sessions.module';
+import { SettingsModule } from './settings/settings.module';
+import { TwoFactorModule } from './two-factor/two-factor.module';
 
 @Module({})
 export class AuthAppModule {
@@ -35,6 +39,14 @@ export class AuthAppModule {
         DatabaseModule.forRoot(config.database),
         // The auth service verifies its own tokens with its own keys, no HTTP round trip.
         SecurityModule.forRoot({ keys, issuer: config.jwt.issuer, audience: config.jwt.audience }),
+        SessionsModule.forRoot(config, keys),
+        BotsModule,
+        EmailModule.forRoot(config),
+        SettingsModule.forRoot(config),
+        AdminModule.forRoot(config),
+        AccountLifecycleModule.forRoot(config),
+        OidcModule.forRoot(config),
+        TwoFactorModule.forRoot(config),
       ],
       controllers: [
         AccountsController,
@@ -47,11 +59,7 @@ export class AuthAppModule {
         { provide: AUTH_CONFIG, useValue: config },
         { provide: KeyStore, useValue: keys },
         AccountsRepository,
-        SessionsRepository,
         ModerationRepository,
-        TokensService,
-        SessionCleanup,
-        LoginThrottle,
         AccountsService,
         ModerationService,
         {

@@ -1,4 +1,16 @@
-import { bool, commonEnv, isClusterUrl, loadEnv, num, port, str, tokenVerifierEnv } from '@chat/platform';
+import {
+  bool,
+  commonEnv,
+  duration,
+  isClusterUrl,
+  list,
+  loadEnv,
+  mailEnv,
+  num,
+  port,
+  str,
+  tokenVerifierEnv,
+} from '@chat/platform';
 
 /** Every setting of the gateway, validated at boot (see README "Configuration"). */
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
@@ -6,6 +18,33 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
     {
       ...commonEnv,
       ...tokenVerifierEnv,
+      ...mailEnv,
+      /**
+       * Whether new messages notify anyone (the `notification` push, Web Push, digests). Off only
+       * to measure what deciding costs (`npm run bench -- --scenarios=notify`) or to silence a
+       * deployment during an incident; preferences and subscriptions are kept.
+       */
+      NOTIFICATIONS_ENABLED: bool({ default: true }),
+      /**
+       * How long a notification stays unread, with none of its user's sockets connected, before it
+       * goes into a digest email (at most one per user per this window).
+       */
+      EMAIL_NOTIFY_AFTER: duration({ default: 10 * 60_000 }),
+      /**
+       * The VAPID key pair Web Push is signed with (base64url, as `web-push generate-vapid-keys`
+       * prints). Both empty: Web Push is off (`GET /push/key` answers 404). The local mode
+       * generates a pair once into its data directory.
+       */
+      VAPID_PUBLIC_KEY: str({ default: '' }),
+      VAPID_PRIVATE_KEY: str({ default: '' }),
+      /** The contact push services may use (RFC 8292 `sub`): a mailto: or https: URL. */
+      VAPID_SUBJECT: str({ default: 'mailto:admin@localhost' }),
+      /**
+       * Hosts (names or addresses, comma-separated) outgoing webhooks may deliver to although they
+       * are or resolve to loopback, private or link-local addresses. Empty: none, so no webhook can
+       * reach into the cluster.
+       */
+      WEBHOOK_ALLOWED_HOSTS: list({ default: [] }),
       GATEWAY_PORT: port({ default: 3002, desc: 'HTTP and socket.io port of the gateway' }),
       /** Largest socket.io frame accepted; a 4,000-character message fits many times over. */
       SOCKET_MAX_PAYLOAD_BYTES: num({ default: 64 * 1024 }),
@@ -42,14 +81,6 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
        * database itself (a replica that crashed between commit and publish leaves such a gap).
        */
       FANOUT_GAP_REPAIR_MS: num({ default: 1000 }),
-      /**
-       * Keeps the message write statement prepared on each database connection (planned once per
-       * connection instead of once per batch: half of Postgres's work for a message to a quiet
-       * channel). On everywhere, the local mode included. Turn it off only behind a transaction-mode
-       * pooler older than PgBouncer 1.21, which hands one connection's statements to another
-       * server session that never saw the PREPARE.
-       */
-      DATABASE_PREPARED_STATEMENTS: bool({ default: true }),
       /**
        * The socket.io Redis adapter (docs/scaling.md "Sharded adapter"). `classic`: pub/sub, every
        * replica receives every broadcast. `sharded`: Redis 7 sharded pub/sub, a replica receives
@@ -99,6 +130,15 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
       offlineGraceMs: e.PRESENCE_OFFLINE_GRACE_MS,
     },
     fanout: { gapRepairMs: e.FANOUT_GAP_REPAIR_MS },
+    publicUrl: e.PUBLIC_URL.replace(/\/+$/, ''),
+    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
+    notifications: { enabled: e.NOTIFICATIONS_ENABLED, emailAfterMs: e.EMAIL_NOTIFY_AFTER },
+    webhooks: { allowedHosts: e.WEBHOOK_ALLOWED_HOSTS.map((h) => h.toLowerCase()) },
+    push: {
+      vapidPublicKey: e.VAPID_PUBLIC_KEY,
+      vapidPrivateKey: e.VAPID_PRIVATE_KEY,
+      vapidSubject: e.VAPID_SUBJECT,
+    },
   };
 }
 

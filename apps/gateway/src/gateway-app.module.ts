@@ -17,6 +17,8 @@ import { InfraModule } from './infra/infra.module';
 import { MessagesModule } from './messages/messages.module';
 import { RealtimeModule } from './realtime/realtime.module';
 import { UsersModule } from './users/users.module';
+import { OutgoingWebhooksModule } from './webhooks/outgoing/outgoing-webhooks.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class GatewayAppModule {
@@ -43,6 +45,8 @@ export class GatewayAppModule {
         ChannelsModule,
         MessagesModule,
         UsersModule,
+        WebhooksModule,
+        OutgoingWebhooksModule,
         RealtimeModule,
       ],
       controllers: [HealthController, MetricsController],

@@ -85,6 +85,9 @@ describe('gateway channels', () => {
         lastSeq: 0,
         unreadCount: 0,
         mentionCount: 0,
+        notify: 'mentions',
+        muted: false,
+        archivedAt: null,
       });
       for (const tab of tabs) expect((await tab.inbox.next('channel:joined')).id).toBe(res.body.id);
       const members = await as(owner)('GET', `/channels/${res.body.id}/members`);
@@ -95,6 +98,7 @@ describe('gateway channels', () => {
           role: 'owner',
           online: true,
           joinedAt: expect.any(String),
+          bot: false,
         },
       ]);
     });
@@ -332,6 +336,7 @@ describe('gateway channels', () => {
           role: 'owner',
           online: false,
           joinedAt: expect.any(String),
+          bot: false,
         },
         {
           userId: member.id,
@@ -339,6 +344,7 @@ describe('gateway channels', () => {
           role: 'member',
           online: true,
           joinedAt: expect.any(String),
+          bot: false,
         },
       ]);
       expect((await as(outsider)('GET', `/channels/${priv.id}/members`)).status).toBe(404);
@@ -370,6 +376,7 @@ describe('gateway channels', () => {
         role: 'member',
         online: false,
         joinedAt: expect.any(String),
+        bot: false,
       });
       expect((await as(owner)('GET', `/channels/${priv.id}`)).body.memberCount).toBe(5);
       const unknown = await add(owner, priv.id, '00000000-0000-4000-8000-000000000000');
@@ -552,6 +559,7 @@ describe('gateway channels', () => {
         username: expect.any(String),
         roles: ['member'],
         createdAt: expect.any(String),
+        bot: false,
       });
       expect(res.body.every((u: { username: string }) => u.username.startsWith(tag))).toBe(true);
       const one = await as(owner)('GET', `/users?q=${made[3].username}`);

@@ -123,8 +123,8 @@ describeWithRedis('gateway cluster: every domain event reaches every replica', (
   it('subscribes every replica to every topic it handles, as Redis counts them', async () => {
     const subs = await eventsSubs();
     for (const g of gateways) {
-      // user.banned, user.unbanned, user.roles_changed, file.deleted
-      expect(subs.find((s) => s.port === g.eventsSubPort())).toMatchObject({ sub: 4 });
+      // user.banned, user.unbanned, user.roles_changed, file.deleted, messages.erased
+      expect(subs.find((s) => s.port === g.eventsSubPort())).toMatchObject({ sub: 5 });
       expect(await readyz(g)).toEqual({ status: 200, eventBus: { status: 'up', state: 'subscribed' } });
     }
   });
@@ -286,10 +286,10 @@ describeWithRedis('gateway cluster: every domain event reaches every replica', (
 
     // Killed: it reconnects within the backoff (100 ms), re-subscribes, and hears the next ban.
     const first = await find();
-    expect(first).toMatchObject({ sub: 4 });
+    expect(first).toMatchObject({ sub: 5 });
     await admin.client('KILL', 'ID', first!.id);
     await until('a new events-sub', async () => ((await find())?.id ?? first!.id) !== first!.id, 5000);
-    await until('re-subscribed', async () => (await find())?.sub === 4, 5000);
+    await until('re-subscribed', async () => (await find())?.sub === 5, 5000);
     expect((await readyz(target)).status).toBe(200);
     {
       const { socket } = await open(target, frank);
@@ -319,7 +319,7 @@ describeWithRedis('gateway cluster: every domain event reaches every replica', (
 
     await admin.config('SET', 'maxclients', '10000');
     await until('target ready again', async () => (await readyz(target)).status === 200, 10_000);
-    expect((await find())?.sub).toBe(4);
+    expect((await find())?.sub).toBe(5);
     const { socket } = await open(target, frank);
     const gone = disconnected(socket, BAN_DEADLINE_MS);
     await request(auth.url, 'POST', `/auth/users/${frank.id}/ban`, { token: root.token });

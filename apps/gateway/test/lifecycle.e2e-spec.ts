@@ -76,7 +76,13 @@ describeWithRedis('gateway lifecycle', () => {
     sockets.push(socket);
     await send(socket, 'message:send', { channelId, body: 'counted' });
     await send(socket, 'channel:sync', { channelId: '00000000-0000-4000-8000-000000000000', afterSeq: 0 });
-    const text = (await request(gw.url, 'GET', '/metrics')).body as string;
+    // The ack goes at commit, before the fan-out: read the metrics once the fan-out is counted too.
+    let text = '';
+    for (let i = 0; i < 50; i++) {
+      text = (await request(gw.url, 'GET', '/metrics')).body as string;
+      if (metric(text, 'gateway_events_fanned_out_total', { event: 'message:new' }) !== undefined) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     expect(metric(text, 'gateway_connected_sockets')).toBe(1);
     expect(metric(text, 'gateway_commands_total', { command: 'message:send', outcome: 'ok' })).toBe(1);
     expect(metric(text, 'gateway_commands_total', { command: 'channel:sync', outcome: 'NOT_FOUND' })).toBe(1);

@@ -88,7 +88,7 @@ describe('gateway messages', () => {
           id: expect.any(String),
           channelId: id,
           seq: 1,
-          author: { id: owner.id, username: owner.username },
+          author: { id: owner.id, username: owner.username, bot: false },
           body: 'hello there',
           attachments: [],
           clientId: 'c-1',

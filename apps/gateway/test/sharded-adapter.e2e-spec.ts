@@ -53,6 +53,24 @@ function world() {
 const seqs = (n: number, from = 1) => Array.from({ length: n }, (_, i) => from + i);
 
 /**
+ * The replicas subscribed to a room's shard channel, once it has settled at `n`: a replica
+ * (un)subscribes as the room gains or loses its sockets, a moment after the socket event a client
+ * sees. Polls up to 5 s, then answers what it found (for the assertion to show).
+ */
+async function subscribersSettle(
+  cluster: { shardSubscribers(channel: string): Promise<number> },
+  channel: string,
+  n: number,
+): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const now = await cluster.shardSubscribers(channel);
+    if (now === n) return now;
+    await sleep(100);
+  }
+  return cluster.shardSubscribers(channel);
+}
+
+/**
  * Three gateway replicas on the sharded socket.io adapter (SPUBLISH/SSUBSCRIBE, dynamic
  * subscriptions) over a Redis Cluster of three masters, with the auth service on the same cluster:
  * everything the classic two-replica suite checks a user notices, plus that a replica holding no
@@ -131,15 +149,14 @@ describeWithRedis('sharded adapter on a Redis Cluster (three replicas)', () => {
     const onB = await w.open(b, bob);
     // carol is on C, in no room of this channel: C must not subscribe to it.
     const carolOnC = await w.open(c, carol);
-    expect(await cluster.shardSubscribers(channel)).toBe(2);
+    expect(await subscribersSettle(cluster, channel, 2)).toBe(2);
     await send(onA.socket, 'message:send', { channelId: id, body: 'to A and B' });
     await onB.inbox.next('message:new', (m) => m.body === 'to A and B');
     expect(await carolOnC.inbox.during('message:new', 200)).toEqual([]);
     onB.socket.close();
     await disconnected(onB.socket).catch(() => undefined);
     // Once B's last member socket is gone, B unsubscribes.
-    for (let i = 0; i < 50 && (await cluster.shardSubscribers(channel)) !== 1; i++) await sleep(100);
-    expect(await cluster.shardSubscribers(channel)).toBe(1);
+    expect(await subscribersSettle(cluster, channel, 1)).toBe(1);
     // A message still reaches A's own sockets (A delivers from its own subscription).
     await send(onA.socket, 'message:send', { channelId: id, body: 'to A only' });
     expect((await onA.inbox.next('message:new', (m) => m.body === 'to A only')).seq).toBe(2);
@@ -258,15 +275,15 @@ describeWithRedis('sharded adapter on a Redis Cluster (three replicas)', () => {
     const id = await w.channel(a, alice);
     const channel = roomChannel(id);
     const [onA, bobOnB] = await Promise.all([w.open(a, alice), w.open(b, bob)]);
-    expect(await cluster.shardSubscribers(channel)).toBe(1);
+    expect(await subscribersSettle(cluster, channel, 1)).toBe(1);
     expect((await api(a.url, alice)('POST', `/channels/${id}/members`, { userId: bob.id })).status).toBe(200);
     expect((await bobOnB.inbox.next('channel:joined')).id).toBe(id);
-    expect(await cluster.shardSubscribers(channel)).toBe(2);
+    expect(await subscribersSettle(cluster, channel, 2)).toBe(2);
     await send(onA.socket, 'message:send', { channelId: id, body: 'welcome' });
     expect((await bobOnB.inbox.next('message:new')).body).toBe('welcome');
     expect((await api(c.url, alice)('DELETE', `/channels/${id}/members/${bob.id}`)).status).toBe(204);
     expect(await bobOnB.inbox.next('channel:left')).toEqual({ channelId: id });
-    expect(await cluster.shardSubscribers(channel)).toBe(1);
+    expect(await subscribersSettle(cluster, channel, 1)).toBe(1);
     await send(onA.socket, 'message:send', { channelId: id, body: 'gone' });
     await onA.inbox.next('message:new', (m) => m.body === 'gone');
     expect(await bobOnB.inbox.during('message:new', 300)).toHaveLength(0);

@@ -1,5 +1,14 @@
 import { makeValidator } from 'envalid';
-import { bool, commonEnv, loadEnv, port, str, tokenVerifierEnv } from '@chat/platform';
+import {
+  bool,
+  commonEnv,
+  loadEnv,
+  optionalHttpUrl,
+  port,
+  str,
+  tokenVerifierEnv,
+} from '@chat/platform/config/env';
+import { tracingConfig, tracingEnv } from '@chat/platform/observability/tracing';
 
 /** A whole number ≥ 1 (sizes, counts, seconds that must not be zero). */
 const positiveInt = makeValidator<number>((input) => {
@@ -13,21 +22,6 @@ const nonNegativeInt = makeValidator<number>((input) => {
   const value = Number(input);
   if (!Number.isSafeInteger(value) || value < 0) throw new Error('must be a whole number ≥ 0');
   return value;
-});
-
-/** An http(s) origin (optionally with a path), or empty. Trailing slashes are dropped. */
-const optionalHttpUrl = makeValidator<string>((input) => {
-  const value = String(input ?? '').trim();
-  if (!value) return '';
-  let parsed: URL;
-  try {
-    parsed = new URL(value);
-  } catch {
-    throw new Error('must be an http(s) URL or empty');
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('must be an http(s) URL');
-  if (parsed.search || parsed.hash) throw new Error('must not carry a query or fragment');
-  return value.replace(/\/+$/, '');
 });
 
 /** Allowed MIME types: `type/sub` or `type/*`, lower-cased. */
@@ -46,6 +40,7 @@ export function loadMediaConfig(env: NodeJS.ProcessEnv = process.env) {
   const e = loadEnv(
     {
       ...commonEnv,
+      ...tracingEnv,
       ...tokenVerifierEnv,
       MEDIA_PORT: port({ default: 3003, desc: 'HTTP port of the media service' }),
       S3_ENDPOINT: optionalHttpUrl({
@@ -60,6 +55,12 @@ export function loadMediaConfig(env: NodeJS.ProcessEnv = process.env) {
       S3_FORCE_PATH_STYLE: bool({ default: true }),
       /** Create the bucket at start-up when it is missing. */
       S3_CREATE_BUCKET: bool({ default: true }),
+      /**
+       * With S3_CREATE_BUCKET, a lifecycle rule on the bucket aborts multipart uploads left
+       * incomplete this many days (their parts are billed and invisible to listings). 0: the
+       * bucket's lifecycle is left alone (a bucket the operator manages: docs/operations.md).
+       */
+      S3_ABORT_INCOMPLETE_UPLOADS_DAYS: nonNegativeInt({ default: 1 }),
       /** Attempts per S3 call (1 = no retry); transient failures are retried with jittered backoff. */
       S3_MAX_ATTEMPTS: positiveInt({ default: 3 }),
       /** TCP connect timeout: a store that is down must fail fast, not hang requests. */
@@ -115,7 +116,12 @@ export function loadMediaConfig(env: NodeJS.ProcessEnv = process.env) {
     nodeEnv: e.NODE_ENV,
     port: e.MEDIA_PORT,
     log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY },
-    database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
+    tracing: tracingConfig(e),
+    database: {
+      url: e.DATABASE_URL,
+      poolSize: e.DATABASE_POOL_SIZE,
+      preparedStatements: e.DATABASE_PREPARED_STATEMENTS,
+    },
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
     corsOrigins: e.CORS_ORIGINS,
     trustedProxies: e.TRUSTED_PROXIES,
@@ -133,6 +139,7 @@ export function loadMediaConfig(env: NodeJS.ProcessEnv = process.env) {
       secretAccessKey: e.S3_SECRET_ACCESS_KEY,
       forcePathStyle: e.S3_FORCE_PATH_STYLE,
       createBucket: e.S3_CREATE_BUCKET,
+      abortIncompleteUploadsDays: e.S3_ABORT_INCOMPLETE_UPLOADS_DAYS,
       maxAttempts: e.S3_MAX_ATTEMPTS,
       connectTimeoutMs: e.S3_CONNECT_TIMEOUT_MS,
       requestTimeoutMs: e.S3_REQUEST_TIMEOUT_MS,

@@ -1,12 +1,16 @@
-import { stopOnSignals } from '@chat/platform';
+import { startTracing } from '@chat/platform/observability/tracing';
 import { loadMediaConfig } from './config';
-import { createMediaApp } from './bootstrap';
 
 async function main(): Promise<void> {
   const config = loadMediaConfig();
+  // Before the app's modules load: the instrumentations patch them as they are required. Off by
+  // default (TRACING_ENABLED), in which case nothing of OpenTelemetry is even loaded.
+  const tracing = await startTracing('media', config.tracing);
+  const { stopOnSignals } = await import('@chat/platform');
+  const { createMediaApp } = await import('./bootstrap');
   const app = await createMediaApp(config);
   // Wired before listening: a signal during start-up stops the app too, within the same deadline.
-  stopOnSignals(app);
+  stopOnSignals(app, undefined, async () => tracing?.shutdown());
   await app.listen(config.port, '0.0.0.0');
 }
 

@@ -12,7 +12,9 @@ module.exports = {
   testRegex: 'apps/web/e2e/.*\\.e2e-spec\\.ts$',
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   moduleFileExtensions: ['ts', 'js', 'json'],
-  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
+  // The server suites' transforms: the stack runs in this process, with its ESM-only packages.
+  transform: require('../../../jest.config.js').transform,
+  transformIgnorePatterns: require('../../../jest.config.js').transformIgnorePatterns,
   moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/' }),
   // A fresh database (on DATABASE_URL's server, or an embedded PostgreSQL), Redis (REDIS_URL, or a
   // private redis-server) and s3rver per run, exactly as the server suites get them.

@@ -50,10 +50,11 @@ export interface World {
   stop(): Promise<void>;
 }
 
-export async function startWorld(env: NodeJS.ProcessEnv = {}): Promise<World> {
+/** `port`: the front door's (0: any free one); fixed when the origin must be known first (an OIDC redirect URI). */
+export async function startWorld(env: NodeJS.ProcessEnv = {}, port = 0): Promise<World> {
   const dataDir = mkdtempSync(join(tmpdir(), 'chat-web-e2e-'));
   const stack = await startLocalStack({
-    port: 0,
+    port,
     dataDir,
     env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', ...env },
     webRoot: WEB_ROOT,

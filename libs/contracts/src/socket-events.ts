@@ -1,5 +1,5 @@
 import type { Ack } from './errors';
-import type { Channel, Message, Reaction } from './objects';
+import type { Channel, Message, Notification, Reaction } from './objects';
 
 /** socket.io event names. Client commands are `entity:verb`; server pushes are past tense or nouns. */
 export const CLIENT_EVENTS = {
@@ -29,6 +29,7 @@ export const SERVER_EVENTS = {
   sessionEnded: 'session:ended',
   threadUpdated: 'thread:updated',
   messageReactions: 'message:reactions',
+  notification: 'notification',
 } as const;
 
 export interface SendMessagePayload {
@@ -175,4 +176,6 @@ export interface ServerToClientEvents {
   'session:ended': (event: SessionEndedEvent) => void;
   'thread:updated': (event: ThreadUpdatedEvent) => void;
   'message:reactions': (event: MessageReactionsEvent) => void;
+  /** A new message concerns this user under their `notify` level (never their own, never muted). */
+  notification: (event: Notification) => void;
 }

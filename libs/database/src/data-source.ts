@@ -7,6 +7,8 @@ export interface DatabaseOptions {
   /** Connections in the pool. */
   poolSize?: number;
   logging?: boolean;
+  /** Named prepared statements in `Sql.prepared` (DATABASE_PREPARED_STATEMENTS); default true. */
+  preparedStatements?: boolean;
 }
 
 /** The one definition of how the apps, the tests and the migration CLI reach Postgres. */

@@ -20,7 +20,11 @@ export class DatabaseModule {
       ],
       // Repositories reach Postgres through Sql (see sql.ts), over TypeORM's pool.
       providers: [
-        { provide: Sql, useFactory: (ds: DataSource) => Sql.over(ds), inject: [getDataSourceToken()] },
+        {
+          provide: Sql,
+          useFactory: (ds: DataSource) => Sql.over(ds, { preparedStatements: opts.preparedStatements }),
+          inject: [getDataSourceToken()],
+        },
       ],
       exports: [TypeOrmModule, Sql],
     };

@@ -4,6 +4,15 @@ import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 /** A statement's parameters, in `$1…$n` order. */
 export type SqlParams = readonly unknown[];
 
+export interface SqlOptions {
+  /**
+   * `prepared()` names its statements (parsed and planned once per connection). Default true; false
+   * sends them unnamed, for a transaction-mode pooler without prepared-statement support
+   * (PgBouncer < 1.21, or max_prepared_statements = 0). See docs/operations.md "Connection pooling".
+   */
+  preparedStatements?: boolean;
+}
+
 /**
  * How every repository reaches Postgres: SQL text, typed rows, over the app's one pool (TypeORM's, so
  * its transactions, health probe and migrations share it). Every statement answers its rows, whatever
@@ -19,16 +28,17 @@ export class Sql {
     private readonly source: DataSource,
     /** Set inside a transaction: every statement goes to its connection. */
     private readonly runner: QueryRunner | null,
+    private readonly options: SqlOptions,
   ) {}
 
-  static over(source: DataSource): Sql {
-    return new Sql(source, null);
+  static over(source: DataSource, options: SqlOptions = {}): Sql {
+    return new Sql(source, null, options);
   }
 
   /** The statements of a transaction that TypeORM runs (`dataSource.transaction(em => …)`). */
-  static within(em: EntityManager): Sql {
+  static within(em: EntityManager, options: SqlOptions = {}): Sql {
     if (!em.queryRunner) throw new Error('Sql.within needs the EntityManager of a transaction');
-    return new Sql(em.connection, em.queryRunner);
+    return new Sql(em.connection, em.queryRunner, options);
   }
 
   async rows<T>(text: string, params: SqlParams = []): Promise<T[]> {
@@ -42,7 +52,7 @@ export class Sql {
   /** Runs `fn` in one transaction; inside one already, `fn` joins it. */
   transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
     if (this.runner) return fn(this);
-    return this.source.transaction((em) => fn(Sql.within(em)));
+    return this.source.transaction((em) => fn(Sql.within(em, this.options)));
   }
 
   /**
@@ -50,8 +60,14 @@ export class Sql {
    * TypeORM's query() cannot name a statement, so this runs it on the connection that the public
    * `QueryRunner.connect()` hands out: documented as the driver's connection, typed `any`, and for
    * Postgres a pg PoolClient, which can.
+   *
+   * With `preparedStatements: false` (DATABASE_PREPARED_STATEMENTS) the same text goes as an unnamed
+   * statement instead: behind a transaction-mode pooler older than PgBouncer 1.21, the next
+   * transaction may run on a server connection that never saw the PREPARE (`prepared statement
+   * "…" does not exist`, or `… already exists` where another client prepared it).
    */
   async prepared<T>(name: string, text: string, params: SqlParams): Promise<T[]> {
+    if (this.options.preparedStatements === false) return this.rows<T>(text, params);
     return this.use(async (runner) => {
       const client = (await runner.connect()) as PoolClient;
       return (await client.query<T & object>({ name, text, values: [...params] })).rows;

@@ -3,16 +3,28 @@ import { createDataSource } from '@chat/database';
 import { freshDatabase } from '../../../test/support/database';
 
 const TABLES = [
+  'audit_events',
+  'bot_tokens',
   'channels',
+  'email_tokens',
   'files',
+  'login_handoffs',
   'login_sessions',
   'memberships',
   'message_mentions',
   'message_reactions',
   'messages',
+  'notifications',
+  'oidc_logins',
+  'push_outbox',
+  'push_subscriptions',
   'refresh_tokens',
+  'sign_in_settings',
   'thread_follows',
+  'totp_recovery_codes',
   'users',
+  'webhook_deliveries',
+  'webhooks',
 ];
 
 async function tables(url: string): Promise<string[]> {

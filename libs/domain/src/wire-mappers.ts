@@ -6,11 +6,18 @@ export interface UserRecord {
   username: string;
   roles: readonly Role[];
   createdAt: Date;
+  bot: boolean;
 }
 
 /** The only way a user leaves a service: a whitelist, so no hash or email is ever sent. */
 export function toUserDto(u: UserRecord): User {
-  return { id: u.id, username: u.username, roles: [...u.roles], createdAt: u.createdAt.toISOString() };
+  return {
+    id: u.id,
+    username: u.username,
+    roles: [...u.roles],
+    createdAt: u.createdAt.toISOString(),
+    bot: u.bot,
+  };
 }
 
 /** A file as stored, whichever way it was read. `size` is a bigint column: pg reads it as a string. */

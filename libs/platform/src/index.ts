@@ -16,3 +16,6 @@ export * from './platform.module';
 export * from './http/id-param';
 export * from './redis/rate-limiter';
 export * from './http/stop';
+export * from './mail';
+export * from './schedule/periodic';
+export * from './schedule/turn-batches';

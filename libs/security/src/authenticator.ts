@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { AccessTokenClaims } from '@chat/contracts';
+import { BOT_TOKEN_EXP, isBotToken, looksLikeBotToken } from './bot-token';
+import { BotTokens } from './bot-tokens.service';
 import type { Principal } from './principal';
 import { InvalidTokenError, TokenVerifier } from './token-verifier';
 import { UserStatusService } from './user-status.service';
@@ -7,18 +9,24 @@ import { SecurityErrors } from './security.errors';
 
 /**
  * Token → Principal, shared by the HTTP guard (through passport-jwt) and the socket.io handshake:
- * a valid signature is not enough, the user must still exist and not be banned.
+ * a valid signature is not enough, the user must still exist and not be banned. A bot token
+ * (`chatbot_…`) stands for an access token that never expires; it is checked against the database.
  */
 @Injectable()
 export class Authenticator {
   constructor(
     readonly verifier: TokenVerifier,
     private readonly status: UserStatusService,
+    private readonly bots: BotTokens,
   ) {}
 
-  /** For a raw token (socket handshake). Throws SecurityErrors.missingToken / invalidToken (UNAUTHORIZED). */
+  /**
+   * For a raw token (socket handshake, or a bot token from an HTTP header). Throws
+   * SecurityErrors.missingToken / invalidToken (UNAUTHORIZED).
+   */
   async authenticate(rawToken: unknown): Promise<Principal> {
     if (typeof rawToken !== 'string') throw SecurityErrors.missingToken();
+    if (looksLikeBotToken(rawToken)) return this.authenticateBot(rawToken);
     let claims: AccessTokenClaims;
     try {
       claims = await this.verifier.verify(rawToken);
@@ -33,6 +41,22 @@ export class Authenticator {
   async principalFor(claims: AccessTokenClaims): Promise<Principal> {
     const status = await this.status.get(claims.sub);
     if (!status || status.banned) throw SecurityErrors.invalidToken();
-    return { id: claims.sub, username: status.username, roles: status.roles, exp: claims.exp };
+    const principal: Principal = {
+      id: claims.sub,
+      username: status.username,
+      roles: status.roles,
+      exp: claims.exp,
+    };
+    if (status.totpSetupRequired) principal.totpSetupRequired = true;
+    return principal;
+  }
+
+  /** A bot token: its bot must hold it still (deleting the bot deletes it) and not be banned. */
+  private async authenticateBot(rawToken: string): Promise<Principal> {
+    const userId = isBotToken(rawToken) ? await this.bots.userIdFor(rawToken) : null;
+    if (!userId) throw SecurityErrors.invalidToken();
+    const status = await this.status.get(userId);
+    if (!status || status.banned) throw SecurityErrors.invalidToken();
+    return { id: userId, username: status.username, roles: status.roles, exp: BOT_TOKEN_EXP, bot: true };
   }
 }

@@ -10,21 +10,56 @@ import type { Request } from 'express';
 import type { Strategy } from 'passport-jwt';
 import { Inject } from '@nestjs/common';
 import type { Role } from '@chat/contracts';
+import { Authenticator } from './authenticator';
+import { looksLikeBotToken } from './bot-token';
 import { authenticateRequest } from './jwt.strategy';
 import { hasRole, type Principal } from './principal';
 import { JWT_STRATEGY } from './tokens';
 import { SecurityErrors } from './security.errors';
 
-/** Requires a valid access token (passport-jwt); answers 401 UNAUTHORIZED in the contract's shape. */
+/** The Bearer credential of a request when it claims to be a bot token (`chatbot_…`). */
+function bearerBotToken(req: Request): string | undefined {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+  return m && looksLikeBotToken(m[1]) ? m[1] : undefined;
+}
+
+/**
+ * Requires a valid access token (passport-jwt) or bot token; answers 401 UNAUTHORIZED in the
+ * contract's shape.
+ */
+const DURING_TOTP_SETUP_KEY = 'chat:during-totp-setup';
+
+/**
+ * Marks a route a caller who must still set up two-factor may use (their own account, the set-up
+ * itself); every other authenticated route refuses them with 403 until they have.
+ */
+export const DuringTotpSetup = () => SetMetadata(DURING_TOTP_SETUP_KEY, true);
+
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
-  constructor(@Inject(JWT_STRATEGY) private readonly strategy: Strategy) {}
+  constructor(
+    @Inject(JWT_STRATEGY) private readonly strategy: Strategy,
+    private readonly authenticator: Authenticator,
+    private readonly reflector: Reflector,
+  ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const req = ctx.switchToHttp().getRequest<Request & { user?: Principal }>();
-    // Bad tokens resolve to undefined; only real failures (the database is down) reject.
-    const user = await authenticateRequest(this.strategy, req);
+    const bot = bearerBotToken(req);
+    // Bad tokens resolve to undefined (or throw UNAUTHORIZED); only real failures (the database
+    // is down) reject otherwise.
+    const user = bot
+      ? await this.authenticator.authenticate(bot)
+      : await authenticateRequest(this.strategy, req);
     if (!user) throw SecurityErrors.invalidToken();
+    if (
+      user.totpSetupRequired &&
+      !this.reflector.getAllAndOverride<boolean | undefined>(DURING_TOTP_SETUP_KEY, [
+        ctx.getHandler(),
+        ctx.getClass(),
+      ])
+    )
+      throw SecurityErrors.totpSetupRequired();
     req.user = user;
     return true;
   }

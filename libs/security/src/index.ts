@@ -3,5 +3,8 @@ export * from './key-resolver';
 export * from './token-verifier';
 export * from './user-status.service';
 export * from './authenticator';
+export * from './bot-token';
 export * from './guards';
 export * from './security.module';
+export * from './audit';
+export * from './security.errors';

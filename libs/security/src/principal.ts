@@ -8,6 +8,13 @@ export interface Principal {
   roles: Role[];
   /** Token expiry (seconds since the epoch): sockets are closed when it passes. */
   exp: number;
+  /** A bot (its token, or an incoming webhook's account): marked on what it writes. */
+  bot?: boolean;
+  /**
+   * Two-factor is required and not set up yet: only routes marked `@DuringTotpSetup()` (the
+   * caller's own account and the set-up) accept this principal; everything else answers 403.
+   */
+  totpSetupRequired?: boolean;
 }
 
 export function hasRole(p: Pick<Principal, 'roles'>, ...roles: Role[]): boolean {

@@ -1,5 +1,8 @@
 import { Inject, Injectable, Logger, Module, type DynamicModule, type OnModuleDestroy } from '@nestjs/common';
+import { AuditRepository } from './audit/audit.repository';
 import { Authenticator } from './authenticator';
+import { BotTokenRepository } from './bot-token.repository';
+import { BotTokens } from './bot-tokens.service';
 import { JwtAuthGuard, RolesGuard } from './guards';
 import { createJwtStrategy } from './jwt.strategy';
 import { JwksKeyResolver, type KeyResolver } from './key-resolver';
@@ -48,6 +51,8 @@ export class SecurityModule {
         KeyResolverLifecycle,
         UserStatusRepository,
         UserStatusService,
+        BotTokenRepository,
+        BotTokens,
         Authenticator,
         {
           provide: JWT_STRATEGY,
@@ -57,8 +62,17 @@ export class SecurityModule {
         },
         JwtAuthGuard,
         RolesGuard,
+        AuditRepository,
       ],
-      exports: [TokenVerifier, Authenticator, UserStatusService, JwtAuthGuard, RolesGuard, JWT_STRATEGY],
+      exports: [
+        TokenVerifier,
+        Authenticator,
+        UserStatusService,
+        JwtAuthGuard,
+        RolesGuard,
+        JWT_STRATEGY,
+        AuditRepository,
+      ],
     };
   }
 }

@@ -17,8 +17,13 @@ describe('UserStatusRepository (real Postgres)', () => {
     const [ok, banned] = [await db.user({ username }), await db.user({ banned: true })];
     const unknown = '00000000-0000-4000-8000-000000000000';
     const found = await repo.statusOfMany([ok, banned, unknown, ok]);
-    expect(found.get(ok)).toEqual({ username, roles: ['member'], banned: false });
-    expect(found.get(banned)).toEqual({ username: expect.any(String), roles: ['member'], banned: true });
+    expect(found.get(ok)).toEqual({ username, roles: ['member'], banned: false, totpSetupRequired: false });
+    expect(found.get(banned)).toEqual({
+      username: expect.any(String),
+      roles: ['member'],
+      banned: true,
+      totpSetupRequired: false,
+    });
     expect(found.has(unknown)).toBe(false);
     expect(found.size).toBe(2);
     expect((await repo.statusOfMany([])).size).toBe(0);

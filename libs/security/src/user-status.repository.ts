@@ -5,7 +5,13 @@ import { Sql } from '@chat/database';
 export interface UserStatus {
   username: string;
   roles: Role[];
+  /** Banned, or deactivated (a deleted account): either way its tokens are refused. */
   banned: boolean;
+  /**
+   * Sign-in settings require two-factor and this password account has not set it up yet: its
+   * tokens reach only the set-up (issue #19; bots and single-sign-on accounts are exempt).
+   */
+  totpSetupRequired: boolean;
 }
 
 /** The one statement every service runs about a token's user: are they still who the token says. */
@@ -16,7 +22,11 @@ export class UserStatusRepository {
   /** The current status of each of `userIds` that exists (one statement for a batch of handshakes). */
   async statusOfMany(userIds: readonly string[]): Promise<Map<string, UserStatus>> {
     const rows = await this.sql.rows<UserStatus & { id: string }>(
-      'SELECT id, username, roles, banned_at IS NOT NULL AS banned FROM users WHERE id = ANY($1::uuid[])',
+      // A deactivated (deleted) account is refused like a banned one, on every service.
+      `SELECT id, username, roles, (banned_at IS NOT NULL OR deactivated_at IS NOT NULL) AS banned,
+              (totp_enabled_at IS NULL AND NOT bot AND password_hash IS NOT NULL
+                 AND coalesce((SELECT require_totp FROM sign_in_settings), false)) AS "totpSetupRequired"
+         FROM users WHERE id = ANY($1::uuid[])`,
       [userIds],
     );
     return new Map(rows.map(({ id, ...status }) => [id, status]));

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import DataLoader from 'dataloader';
-import { EVENT_BUS, type EventBus } from '@chat/platform';
+import type DataLoader from 'dataloader';
+import { EVENT_BUS, turnBatches, type EventBus } from '@chat/platform';
 import { UserStatusRepository, type UserStatus } from './user-status.repository';
 
 export type { UserStatus } from './user-status.repository';
@@ -12,8 +12,8 @@ const BATCH_MAX = 500;
 
 /**
  * Live ban and role state of users, so a ban or role change applies to tokens already issued.
- * Cached briefly and dropped at once on the auth service's events. Misses of the same tick share one
- * statement, so a thousand clients reconnecting after a deploy cost a few queries, not a thousand.
+ * Cached briefly and dropped at once on the auth service's events. Misses of the same event-loop
+ * turn share one statement, so a thousand clients reconnecting after a deploy cost a few queries, not a thousand.
  */
 @Injectable()
 export class UserStatusService implements OnModuleInit {
@@ -25,12 +25,12 @@ export class UserStatusService implements OnModuleInit {
     @Inject(EVENT_BUS) private readonly bus: EventBus,
   ) {
     // No cache of its own: the TTL cache above decides what is fresh.
-    this.loader = new DataLoader(
-      async (ids) => {
+    this.loader = turnBatches(
+      async (ids: readonly string[]) => {
         const found = await this.users.statusOfMany(ids);
         return ids.map((id) => found.get(id) ?? null);
       },
-      { cache: false, maxBatchSize: BATCH_MAX },
+      { maxBatchSize: BATCH_MAX },
     );
   }
 
@@ -39,6 +39,16 @@ export class UserStatusService implements OnModuleInit {
     this.bus.subscribe('user.banned', forget);
     this.bus.subscribe('user.unbanned', forget);
     this.bus.subscribe('user.roles_changed', forget);
+  }
+
+  /** Drops what this replica knows of the user (it changed here: the next check reads it again). */
+  forget(userId: string): void {
+    this.cache.delete(userId);
+  }
+
+  /** Drops every status (a setting they all depend on changed here). */
+  forgetAll(): void {
+    this.cache.clear();
   }
 
   /** The user's current status, or null when no such user exists. */

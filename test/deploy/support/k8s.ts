@@ -3,6 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { parseAllDocuments } from 'yaml';
+import { isCustomResource, validateCustomResources } from './crds';
 import { repoPath, ROOT } from './repo';
 
 /** A rendered Kubernetes object, loosely typed: tests dig into it by path. */
@@ -182,9 +183,11 @@ export function schemaValidate(objects: K8sObject[]): SchemaError[] {
   return JSON.parse(r.stdout) as SchemaError[];
 }
 
-/** Both checks. */
+/** Both checks; custom resources of a pinned CRD (support/crds.ts) against that CRD instead. */
 export function validateStrictly(objects: K8sObject[]): SchemaError[] {
-  return [...strictTypeCheck(objects), ...schemaValidate(objects)];
+  const custom = objects.filter(isCustomResource);
+  const builtIn = objects.filter((o) => !isCustomResource(o));
+  return [...strictTypeCheck(builtIn), ...schemaValidate(builtIn), ...validateCustomResources(custom)];
 }
 
 /** Decoded data of a Secret (data is base64, stringData plain). */

@@ -22,6 +22,9 @@ export const CONTRACT_ROUTES: ReadonlyArray<{ prefix: string; service: 'auth' | 
   { prefix: '/dms', service: 'gateway' },
   { prefix: '/search', service: 'gateway' },
   { prefix: '/users', service: 'gateway' },
+  // Additions of 2026-12: Web Push subscriptions and incoming webhooks.
+  { prefix: '/push', service: 'gateway' },
+  { prefix: '/hooks', service: 'gateway' },
 ];
 
 /**
@@ -59,6 +62,11 @@ export const SAMPLE_PATHS: readonly string[] = [
   '/users',
   '/users/1',
   '/usersettings',
+  '/push/key',
+  '/push/subscriptions',
+  '/pushy',
+  '/hooks/1/secret',
+  '/hooksmith',
   '/healthz',
   '/readyz',
   '/metrics',

@@ -1,8 +1,7 @@
-import { Body, Controller, Get, HttpCode, Ip, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { AuthResult, User } from '@chat/contracts';
+import { Body, Controller, HttpCode, Ip, Post } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { AuthResult } from '@chat/contracts';
 import { LoginDto, RefreshTokenDto, RegisterDto } from '@chat/contracts/dto';
-import { CurrentUser, JwtAuthGuard, type Principal } from '@chat/security';
 import { TokensService } from '../sessions/tokens.service';
 import { AccountsService } from './accounts.service';
 
@@ -39,13 +38,5 @@ export class AccountsController {
   @ApiOperation({ summary: 'End the login the refresh token belongs to' })
   logout(@Body() dto: RefreshTokenDto): Promise<void> {
     return this.tokens.logout(dto.refreshToken);
-  }
-
-  @Get('me')
-  @UseGuards(JwtAuthGuard)
-  @ApiBearerAuth()
-  @ApiOperation({ summary: 'The caller' })
-  me(@CurrentUser() user: Principal): Promise<User> {
-    return this.accounts.me(user.id);
   }
 }

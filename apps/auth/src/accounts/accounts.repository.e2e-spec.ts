@@ -29,6 +29,7 @@ describe('AccountsRepository (real Postgres)', () => {
       createdAt: expect.any(Date),
       passwordHash: 'h',
       bannedAt: null,
+      bot: false,
     });
     expect(await repo.findById(created!.id)).toEqual(created);
     expect(await repo.findByUsername(username.toUpperCase())).toEqual(created);

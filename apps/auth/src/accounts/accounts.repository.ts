@@ -5,7 +5,8 @@ import type { UserRecord } from '@chat/domain';
 
 /** A user as logins see it: what is sent, and what decides whether they may log in. */
 export interface Account extends UserRecord {
-  passwordHash: string;
+  /** Null for an account that signs in through the identity provider only. */
+  passwordHash: string | null;
   bannedAt: Date | null;
 }
 
@@ -17,7 +18,7 @@ export interface NewAccount {
 }
 
 const ACCOUNT_COLUMNS = `id, username, roles, created_at AS "createdAt", password_hash AS "passwordHash",
-  banned_at AS "bannedAt"`;
+  banned_at AS "bannedAt", bot`;
 
 /** Every statement about creating and reading accounts (moderation's are in moderation.repository.ts). */
 @Injectable()

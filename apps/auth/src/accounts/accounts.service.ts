@@ -1,10 +1,13 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import type { AuthResult, Role, User } from '@chat/contracts';
+import type { AuthResult, Role } from '@chat/contracts';
 import type { LoginDto, RegisterDto } from '@chat/contracts/dto';
-import { toUserDto } from '@chat/domain';
 import { AppError } from '@chat/platform';
 import { AUTH_CONFIG, type AuthConfig } from '../config';
+import { EmailService } from '../email/email.service';
+import { AuthMetrics } from '../observability/auth-metrics';
 import { TokensService } from '../sessions/tokens.service';
+import { SignInSettingsService } from '../settings/sign-in-settings.service';
+import { TwoFactorService } from '../two-factor/two-factor.service';
 import { AccountErrors } from './accounts.errors';
 import { AccountsRepository, type Account } from './accounts.repository';
 import { LoginThrottle } from './login-throttle';
@@ -21,6 +24,10 @@ export class AccountsService implements OnApplicationBootstrap {
     private readonly tokens: TokensService,
     private readonly throttle: LoginThrottle,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+    private readonly metrics: AuthMetrics,
+    private readonly email: EmailService,
+    private readonly settings: SignInSettingsService,
+    private readonly twoFactor: TwoFactorService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -30,27 +37,55 @@ export class AccountsService implements OnApplicationBootstrap {
 
   /** Creates an account; the first one on an empty system becomes admin. */
   async register(dto: RegisterDto, ip: string): Promise<AuthResult> {
+    if (!(await this.settings.get()).passwordLogin) throw AccountErrors.passwordLoginOff();
     await this.throttle.consumeRegistration(ip);
     const passwordHash = await hashPassword(dto.password);
-    const user = await this.create(dto.username, passwordHash, dto.email ?? null);
+    const user = await this.create(dto.username, passwordHash, null);
+    // The address given at registration gets its verification link like one set later; an SMTP
+    // failure does not undo the account (saving the address again in settings resends the link).
+    if (dto.email)
+      await this.email.update(user.id, { email: dto.email }).catch((err: unknown) => {
+        this.logger.warn({ err, userId: user.id }, 'verification email at registration not sent');
+      });
     return this.tokens.startSession(user);
   }
 
+  /**
+   * Password, then the rest: the sign-in settings and the two-factor code are only looked at once
+   * the password is right, so a caller without it learns neither whether password sign-in is off
+   * for this account nor whether it has two-factor.
+   */
   async login(dto: LoginDto, ip: string): Promise<AuthResult> {
     await this.throttle.beginLoginAttempt(dto.username, ip);
     const user = await this.accounts.findByUsername(dto.username);
-    const ok = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), dto.password);
-    if (!user || !ok) throw AccountErrors.badCredentials();
+    // An account without a password (single sign-on only, or erased) takes as long as any and never matches.
+    const hash = user?.passwordHash ?? null;
+    const ok = (await verifyPassword(hash ?? (await dummyPasswordHash()), dto.password)) && hash !== null;
+    if (!user || !ok) {
+      this.metrics.loginFailed(user ? 'bad_password' : 'unknown_user');
+      throw AccountErrors.badCredentials();
+    }
     // A banned user learns nothing new from this: same answer as a wrong password.
-    if (user.bannedAt) throw AccountErrors.badCredentials();
+    if (user.bannedAt) {
+      this.metrics.loginFailed('banned');
+      throw AccountErrors.badCredentials();
+    }
+    // Admins keep password sign-in when it is off: the way back in when single sign-on breaks.
+    if (!(await this.settings.get()).passwordLogin && !user.roles.includes('admin')) {
+      await this.throttle.refundLoginAttempt(dto.username, ip);
+      throw AccountErrors.passwordLoginOff();
+    }
+    switch (await this.twoFactor.checkLogin(user.id, dto.code)) {
+      case 'missing':
+        await this.throttle.refundLoginAttempt(dto.username, ip);
+        throw AccountErrors.codeRequired();
+      case 'wrong':
+        // The attempt taken above stays: wrong codes run into the same 429 as wrong passwords.
+        this.metrics.loginFailed('bad_code');
+        throw AccountErrors.codeWrong();
+    }
     await this.throttle.loginSucceeded(dto.username, ip);
     return this.tokens.startSession(user);
-  }
-
-  async me(userId: string): Promise<User> {
-    const user = await this.accounts.findById(userId);
-    if (!user) throw AccountErrors.userNotFound();
-    return toUserDto(user);
   }
 
   /** `asAdmin` makes it an admin whatever exists; otherwise only the first account is one. */

@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { createRateLimiter, createRedis, type RedisClient } from '@chat/platform';
 import { AUTH_CONFIG, type AuthConfig } from '../config';
+import { AuthMetrics } from '../observability/auth-metrics';
 import { AccountErrors } from './accounts.errors';
 
 /**
@@ -14,8 +15,12 @@ export class LoginThrottle implements OnModuleDestroy {
   private readonly perUser: RateLimiterAbstract;
   private readonly perIp: RateLimiterAbstract;
   private readonly registrations: RateLimiterAbstract;
+  private readonly ssoStarts: RateLimiterAbstract;
 
-  constructor(@Inject(AUTH_CONFIG) config: AuthConfig) {
+  constructor(
+    @Inject(AUTH_CONFIG) config: AuthConfig,
+    private readonly metrics: AuthMetrics,
+  ) {
     const { url, prefix } = config.redis;
     this.redis = url ? createRedis(url, 'auth-throttle') : undefined;
     const t = config.throttle;
@@ -33,6 +38,13 @@ export class LoginThrottle implements OnModuleDestroy {
       keyPrefix: `${prefix}:register:ip`,
       points: t.registerPerIpPerHour,
       duration: 3600,
+    });
+    // Starting single sign-on writes a pending login: bounded per address, generously (an office
+    // behind one address signs in together in the morning), so a flood cannot fill the table.
+    this.ssoStarts = createRateLimiter(this.redis, {
+      keyPrefix: `${prefix}:sso:ip`,
+      points: t.maxFailuresPerIp * 10,
+      duration: t.windowSeconds,
     });
   }
 
@@ -52,7 +64,10 @@ export class LoginThrottle implements OnModuleDestroy {
       if (!(r.reason instanceof RateLimiterRes)) throw r.reason;
       retryMs = Math.max(retryMs, r.reason.msBeforeNext);
     }
-    if (retryMs > 0) throw AccountErrors.tooManyAttempts(retryMs);
+    if (retryMs > 0) {
+      this.metrics.loginFailed('throttled');
+      throw AccountErrors.tooManyAttempts(retryMs);
+    }
   }
 
   /** A successful login clears the user's failures and gives the address its attempt back. */
@@ -60,9 +75,27 @@ export class LoginThrottle implements OnModuleDestroy {
     await Promise.all([this.perUser.delete(username.toLowerCase()), this.perIp.reward(ip, 1)]);
   }
 
+  /**
+   * Gives the attempt back when the password was right but the login stops for another reason
+   * (the two-factor code is still to come, password sign-in is off for this account): not a guess.
+   */
+  async refundLoginAttempt(username: string, ip: string): Promise<void> {
+    await Promise.all([this.perUser.reward(username.toLowerCase(), 1), this.perIp.reward(ip, 1)]);
+  }
+
   async consumeRegistration(ip: string): Promise<void> {
     try {
       await this.registrations.consume(ip);
+    } catch (err) {
+      if (err instanceof RateLimiterRes) throw AccountErrors.tooManyAttempts(err.msBeforeNext);
+      throw err;
+    }
+  }
+
+  /** One single sign-on start from `ip`; 429 past LOGIN_MAX_FAILURES_PER_IP × 10 per window. */
+  async consumeSsoStart(ip: string): Promise<void> {
+    try {
+      await this.ssoStarts.consume(ip);
     } catch (err) {
       if (err instanceof RateLimiterRes) throw AccountErrors.tooManyAttempts(err.msBeforeNext);
       throw err;

@@ -28,6 +28,7 @@ describe('ModerationRepository (real Postgres)', () => {
       roles: ['member'],
       createdAt: expect.any(Date),
       bannedAt: null,
+      bot: false,
     });
     expect(await repo.setRoles(id, ['moderator', 'member'])).toEqual({
       ...user,

@@ -9,16 +9,16 @@ export interface ModeratedUser extends UserRecord {
   bannedAt: Date | null;
 }
 
-const USER_COLUMNS = `id, username, roles, created_at AS "createdAt", banned_at AS "bannedAt"`;
+const USER_COLUMNS = `id, username, roles, created_at AS "createdAt", banned_at AS "bannedAt", bot`;
 
 /** Every statement about roles and bans. */
 @Injectable()
 export class ModerationRepository {
   constructor(private readonly sql: Sql) {}
 
-  /** The same statements inside one transaction. */
-  transaction<T>(fn: (tx: ModerationRepository) => Promise<T>): Promise<T> {
-    return this.sql.transaction((sql) => fn(new ModerationRepository(sql)));
+  /** The same statements inside one transaction; `sql` is that transaction, for its audit entry. */
+  transaction<T>(fn: (tx: ModerationRepository, sql: Sql) => Promise<T>): Promise<T> {
+    return this.sql.transaction((sql) => fn(new ModerationRepository(sql), sql));
   }
 
   /** The user, locked until the transaction ends so two decisions about them take turns. */

@@ -1,52 +1,75 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Role, User } from '@chat/contracts';
+import type { AuditTarget, Role, User } from '@chat/contracts';
 import { toUserDto } from '@chat/domain';
 import { EVENT_BUS, type EventBus } from '@chat/platform';
-import { hasRole, type Principal } from '@chat/security';
+import { AuditRepository, hasRole, type AuditContext, type Principal } from '@chat/security';
 import { AccountErrors } from '../accounts/accounts.errors';
+import { AuthMetrics } from '../observability/auth-metrics';
 import { ModerationErrors } from './moderation.errors';
 import { ModerationRepository, type ModeratedUser } from './moderation.repository';
 
-/** Role changes (admins) and bans (admins and moderators), published so every service acts at once. */
+/**
+ * Role changes (admins) and bans (admins and moderators), published so every service acts at once.
+ * Each change is audited in its own transaction: a refused or failed one leaves no entry, and a
+ * no-op (the same roles, a ban of someone banned already) none either.
+ */
 @Injectable()
 export class ModerationService {
   constructor(
     private readonly moderation: ModerationRepository,
+    private readonly audit: AuditRepository,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
+    private readonly metrics: AuthMetrics,
   ) {}
 
-  async setRoles(userId: string, requested: Role[]): Promise<User> {
+  async setRoles(actor: Principal, userId: string, requested: Role[], context: AuditContext): Promise<User> {
     // Everyone is a member; the set is stored in a stable order.
     const roles = (['admin', 'moderator', 'member'] as const).filter(
       (r) => r === 'member' || requested.includes(r),
     );
-    const user = await this.moderation.transaction(async (tx) => {
+    const user = await this.moderation.transaction(async (tx, sql) => {
       const target = await this.lockTarget(tx, userId);
       if (target.roles.includes('admin') && !roles.includes('admin')) {
         if ((await tx.activeAdminCount()) <= 1) throw ModerationErrors.lastAdmin();
       }
-      return (await tx.setRoles(userId, roles))!;
+      const updated = (await tx.setRoles(userId, roles))!;
+      if (!sameRoles(target.roles, updated.roles))
+        await this.audit.append(sql, {
+          actor,
+          action: 'user.roles_changed',
+          target: userTarget(target),
+          details: { from: target.roles, to: updated.roles },
+          context,
+        });
+      return updated;
     });
+    this.metrics.rolesChanged();
     await this.bus.publish('user.roles_changed', { userId, roles: user.roles });
     return toUserDto(user);
   }
 
-  async ban(actor: Principal, userId: string): Promise<void> {
+  async ban(actor: Principal, userId: string, context: AuditContext): Promise<void> {
     if (actor.id === userId) throw ModerationErrors.selfBan();
-    await this.moderation.transaction(async (tx) => {
+    await this.moderation.transaction(async (tx, sql) => {
       const target = await this.lockTarget(tx, userId);
       this.assertMayActOn(actor, target, 'ban');
       await tx.ban(userId);
+      if (!target.bannedAt)
+        await this.audit.append(sql, { actor, action: 'user.banned', target: userTarget(target), context });
     });
+    this.metrics.moderated('ban');
     await this.bus.publish('user.banned', { userId });
   }
 
-  async unban(actor: Principal, userId: string): Promise<void> {
-    await this.moderation.transaction(async (tx) => {
+  async unban(actor: Principal, userId: string, context: AuditContext): Promise<void> {
+    await this.moderation.transaction(async (tx, sql) => {
       const target = await this.lockTarget(tx, userId);
       this.assertMayActOn(actor, target, 'unban');
       await tx.unban(userId);
+      if (target.bannedAt)
+        await this.audit.append(sql, { actor, action: 'user.unbanned', target: userTarget(target), context });
     });
+    this.metrics.moderated('unban');
     await this.bus.publish('user.unbanned', { userId });
   }
 
@@ -62,4 +85,13 @@ export class ModerationService {
       throw ModerationErrors.staffOnlyByAdmin(action);
     }
   }
+}
+
+function sameRoles(a: readonly Role[], b: readonly Role[]): boolean {
+  return a.length === b.length && a.every((r) => b.includes(r));
+}
+
+/** The audit log's name for a user: their username at the time. */
+function userTarget(user: ModeratedUser): AuditTarget {
+  return { type: 'user', id: user.id, name: user.username };
 }

@@ -5,6 +5,7 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
+import { Periodic } from '@chat/platform';
 import { AUTH_CONFIG, type AuthConfig } from '../config';
 import { SessionsRepository } from './sessions.repository';
 
@@ -33,43 +34,27 @@ export interface CleanupResult {
 @Injectable()
 export class SessionCleanup implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger('SessionCleanup');
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
-  private stopped = false;
+  private readonly periodic: Periodic;
 
   constructor(
     private readonly sessions: SessionsRepository,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
-  ) {}
+  ) {
+    const { intervalSeconds } = config.sessions.cleanup;
+    this.periodic = new Periodic(
+      intervalSeconds * 1000,
+      () => this.runOnce(),
+      (err: unknown) =>
+        this.log.warn(`clean-up failed, retried in ${intervalSeconds} s: ${(err as Error).message}`),
+    );
+  }
 
   onApplicationBootstrap(): void {
-    const { intervalSeconds } = this.config.sessions.cleanup;
-    // First run at a random point of the first interval, so replicas started together (a
-    // rollout) spread their runs; then every interval after a run ends.
-    const first = Math.random() * intervalSeconds * 1000;
-    const tick = () => {
-      if (this.stopped) return;
-      this.running = this.runOnce().catch((err: unknown) =>
-        this.log.warn(`clean-up failed, retried in ${intervalSeconds} s: ${(err as Error).message}`),
-      );
-      void this.running.finally(() => {
-        this.running = undefined;
-        if (!this.stopped) this.schedule(tick, intervalSeconds * 1000);
-      });
-    };
-    this.schedule(tick, first);
+    this.periodic.start();
   }
 
-  private schedule(fn: () => void, ms: number): void {
-    this.timer = setTimeout(fn, ms);
-    this.timer.unref();
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    // A batch is one short statement pair: let it finish rather than cut a connection mid-way.
-    await this.running;
+  onModuleDestroy(): Promise<void> {
+    return this.periodic.stop();
   }
 
   /** One clean-up run: batches until nothing is left (or stopping). */
@@ -84,7 +69,7 @@ export class SessionCleanup implements OnApplicationBootstrap, OnModuleDestroy {
       total.ran = true;
       total.tokens += batch.tokens;
       total.sessions += batch.sessions;
-      if (batch.full === false || this.stopped) break;
+      if (batch.full === false || this.periodic.isStopped) break;
     }
     if (total.tokens || total.sessions)
       this.log.log(`deleted ${total.tokens} expired refresh token(s) and ${total.sessions} ended session(s)`);

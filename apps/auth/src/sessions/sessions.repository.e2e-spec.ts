@@ -47,6 +47,7 @@ describe('SessionsRepository (real Postgres)', () => {
         roles: ['member'],
         createdAt: expect.any(Date),
         bannedAt: null,
+        bot: false,
       },
     });
     await db.sql.rows('UPDATE users SET banned_at = now() WHERE id = $1', [ann]);

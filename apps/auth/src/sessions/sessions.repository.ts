@@ -35,10 +35,14 @@ export class SessionsRepository {
     return this.sql.transaction((sql) => fn(new SessionsRepository(sql)));
   }
 
-  /** A new session with its first token, in one statement: neither exists without the other. */
+  /**
+   * A new session with its first token, in one statement: neither exists without the other. The
+   * user's `last_seen_at` (the admin console's "last seen") moves in the same statement.
+   */
   async start(userId: string, token: NewRefreshToken): Promise<string> {
     const row = await this.sql.one<{ session_id: string }>(
-      `WITH s AS (INSERT INTO login_sessions (user_id) VALUES ($1) RETURNING id)
+      `WITH s AS (INSERT INTO login_sessions (user_id) VALUES ($1) RETURNING id),
+            seen AS (UPDATE users SET last_seen_at = now() WHERE id = $1)
        INSERT INTO refresh_tokens (session_id, token_hash, expires_at) SELECT id, $2, $3 FROM s
        RETURNING session_id`,
       [userId, token.tokenHash, token.expiresAt],
@@ -46,9 +50,12 @@ export class SessionsRepository {
     return row!.session_id;
   }
 
+  /** The session's next token (a refresh); its user's `last_seen_at` moves in the same statement. */
   async addToken(sessionId: string, token: NewRefreshToken): Promise<void> {
     await this.sql.rows(
-      `INSERT INTO refresh_tokens (session_id, token_hash, expires_at) VALUES ($1, $2, $3)`,
+      `WITH seen AS (UPDATE users SET last_seen_at = now()
+                      WHERE id = (SELECT user_id FROM login_sessions WHERE id = $1))
+       INSERT INTO refresh_tokens (session_id, token_hash, expires_at) VALUES ($1, $2, $3)`,
       [sessionId, token.tokenHash, token.expiresAt],
     );
   }
@@ -70,8 +77,9 @@ export class SessionsRepository {
       roles: Account['roles'];
       created_at: Date;
       banned_at: Date | null;
+      bot: boolean;
     }>(
-      `SELECT s.id, s.revoked_at, u.id AS user_id, u.username, u.roles, u.created_at, u.banned_at
+      `SELECT s.id, s.revoked_at, u.id AS user_id, u.username, u.roles, u.created_at, u.banned_at, u.bot
          FROM login_sessions s LEFT JOIN users u ON u.id = s.user_id
         WHERE s.id = $1 FOR UPDATE OF s`,
       [sessionId],
@@ -84,6 +92,7 @@ export class SessionsRepository {
           roles: row.roles,
           createdAt: row.created_at,
           bannedAt: row.banned_at,
+          bot: row.bot,
         }
       : undefined;
     return { id: row.id, revokedAt: row.revoked_at, user };

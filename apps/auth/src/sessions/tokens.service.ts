@@ -6,6 +6,7 @@ import { toUserDto, type UserRecord } from '@chat/domain';
 import { ACCESS_TOKEN_ALGORITHM } from '@chat/security';
 import { AUTH_CONFIG, type AuthConfig } from '../config';
 import { KeyStore } from '../keys/key-store';
+import { AuthMetrics } from '../observability/auth-metrics';
 import { SessionErrors } from './sessions.errors';
 import { SessionsRepository, type NewRefreshToken } from './sessions.repository';
 
@@ -22,6 +23,7 @@ export class TokensService {
     private readonly sessions: SessionsRepository,
     @Inject(KeyStore) private readonly keys: KeyStore,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+    private readonly metrics: AuthMetrics,
   ) {}
 
   signAccessToken(user: { id: string; username: string; roles: readonly Role[] }): string {
@@ -50,6 +52,7 @@ export class TokensService {
 
   /** Spends `refreshToken` and returns a new pair; reuse of a spent token revokes its session. */
   async refresh(refreshToken: string): Promise<AuthResult> {
+    let reused = false;
     // null: refused, for whichever reason (the answer never says which).
     const result = await this.sessions.transaction(async (tx): Promise<AuthResult | null> => {
       const row = await tx.findToken(hashToken(refreshToken));
@@ -58,6 +61,7 @@ export class TokensService {
       if (!session || session.revokedAt) return null;
       if (!(await tx.spend(row.id))) {
         await tx.revoke(session.id);
+        reused = true;
         return null;
       }
       if (row.expiresAt.getTime() <= Date.now()) return null;
@@ -67,7 +71,8 @@ export class TokensService {
       await tx.addToken(session.id, stored);
       return this.result(user, token);
     });
-    // Thrown only after the transaction: the revocation above must commit.
+    // Counted and thrown only after the transaction: the revocation above must commit.
+    if (reused) this.metrics.refreshTokenReused();
     if (!result) throw SessionErrors.invalidRefreshToken();
     return result;
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { AppError } from '@chat/platform';
-import { channelAccess, type AccessVerdict, type ChannelAction } from '@chat/domain';
+import { channelAccess, type AccessRefusal, type AccessVerdict, type ChannelAction } from '@chat/domain';
 import type { Principal } from '@chat/security';
 import { ChannelErrors } from './channels.errors';
 import { ChannelsRepository, type ChannelAccessRow } from './channels.repository';
@@ -47,10 +47,20 @@ export class ChannelAccess {
     const verdict = decide(user, ref, action);
     return verdict.allowed ? null : refusal(verdict);
   }
+
+  /** Why `action` is refused in a channel already read; null when it is allowed. */
+  reason(user: Principal, ref: ChannelRef, action: ChannelAction): AccessRefusal | null {
+    const verdict = decide(user, ref, action);
+    return verdict.allowed ? null : verdict.reason;
+  }
 }
 
 function decide(user: Principal, ref: ChannelRef | undefined, action: ChannelAction): AccessVerdict {
-  return channelAccess(user.roles, ref ? { kind: ref.kind, membership: ref.role } : null, action);
+  return channelAccess(
+    user.roles,
+    ref ? { kind: ref.kind, membership: ref.role, archived: ref.archived } : null,
+    action,
+  );
 }
 
 function refusal(verdict: Exclude<AccessVerdict, { allowed: true }>): AppError {
@@ -64,7 +74,10 @@ function refusal(verdict: Exclude<AccessVerdict, { allowed: true }>): AppError {
     case 'dm-fixed':
       return ChannelErrors.dmFixed();
     case 'not-manager':
-    case 'not-staff':
       return ChannelErrors.notManager();
+    case 'not-staff':
+      return ChannelErrors.notStaff();
+    case 'archived':
+      return ChannelErrors.archived();
   }
 }

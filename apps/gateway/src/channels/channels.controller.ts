@@ -1,4 +1,16 @@
-import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Patch,
+  Post,
+  Put,
+  Query,
+  Req,
+  UseGuards,
+} from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -7,8 +19,10 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import type { Request } from 'express';
 import type { Channel, Member } from '@chat/contracts';
 import {
+  ChannelPreferencesDto,
   ChannelSearchQueryDto,
   CreateChannelDto,
   ReadMarkerDto,
@@ -16,7 +30,7 @@ import {
   UserIdDto,
 } from '@chat/contracts/dto';
 import { IdParam } from '@chat/platform';
-import { CurrentUser, JwtAuthGuard, type Principal } from '@chat/security';
+import { auditContextOf, CurrentUser, JwtAuthGuard, type Principal } from '@chat/security';
 import { UserRateLimitGuard } from '../rate-limit/user-rate-limit.guard';
 import { ChannelsService } from './channels.service';
 import { ChannelResponse, MemberResponse } from './dto/channel.response';
@@ -43,7 +57,9 @@ export class ChannelsController {
   }
 
   @Get('public')
-  @ApiOperation({ summary: 'Browse public channels, optionally by name (at most 200, by name)' })
+  @ApiOperation({
+    summary: 'Browse public channels that are not archived, optionally by name (at most 200, by name)',
+  })
   @ApiOkResponse({ type: [ChannelResponse] })
   browse(@CurrentUser() user: Principal, @Query() query: ChannelSearchQueryDto): Promise<Channel[]> {
     return this.channels.browse(user, query.q);
@@ -106,14 +122,30 @@ export class ChannelsController {
 
   @Delete(':id/members/:userId')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Remove a member (owner, moderator or admin); removing yourself leaves' })
+  @ApiOperation({
+    summary: 'Remove a member (owner, moderator or admin; audited); removing yourself leaves',
+  })
   @ApiNoContentResponse()
   removeMember(
     @CurrentUser() user: Principal,
     @IdParam('id') id: string,
     @IdParam('userId') userId: string,
+    @Req() req: Request,
   ): Promise<void> {
-    return this.channels.removeMember(user, id, userId);
+    return this.channels.removeMember(user, id, userId, auditContextOf(req));
+  }
+
+  @Put(':id/preferences')
+  @ApiOperation({
+    summary: "Set the caller's notification level (all, mentions, none) and mute here (members only)",
+  })
+  @ApiOkResponse({ type: ChannelResponse })
+  setPreferences(
+    @CurrentUser() user: Principal,
+    @IdParam('id') id: string,
+    @Body() dto: ChannelPreferencesDto,
+  ): Promise<Channel> {
+    return this.channels.setPreferences(user, id, dto);
   }
 
   @Post(':id/read')

@@ -27,8 +27,20 @@ describe('ChannelsRepository (real Postgres)', () => {
     const name = uniqueChannelName();
     const id = await repo.createChannel(name, 'public', 'topic', ann);
     expect(id).toEqual(expect.any(String));
-    expect(await repo.accessOf(id!, ann)).toEqual({ id, kind: 'public', lastSeq: 0, role: 'owner' });
-    expect(await repo.accessOf(id!, bob)).toEqual({ id, kind: 'public', lastSeq: 0, role: null });
+    expect(await repo.accessOf(id!, ann)).toEqual({
+      id,
+      kind: 'public',
+      lastSeq: 0,
+      role: 'owner',
+      archived: false,
+    });
+    expect(await repo.accessOf(id!, bob)).toEqual({
+      id,
+      kind: 'public',
+      lastSeq: 0,
+      role: null,
+      archived: false,
+    });
     expect(await repo.createChannel(name, 'public', '', bob)).toBeNull();
     expect(await repo.createChannel(name, 'private', '', bob)).toEqual(expect.any(String));
     expect(await repo.accessOf('00000000-0000-4000-8000-000000000000', ann)).toBeUndefined();

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { ChannelKind, MemberRole } from '@chat/contracts';
+import { DELETED_USER_NAME, type ChannelKind, type MemberRole, type NotifyLevel } from '@chat/contracts';
 import { isUniqueViolation, Sql } from '@chat/database';
 import type { ChannelRow, MemberRow } from './channel.mapper';
 
@@ -10,12 +10,17 @@ export interface ChannelAccessRow {
   lastSeq: number;
   /** The user's role in the channel, null when not a member. */
   role: MemberRole | null;
+  /** Archived: read-only. */
+  archived: boolean;
 }
 
 export interface UnreadRow {
   user_id: string;
   unread_count: number;
   mention_count: number;
+  /** The member's own notification preferences (NULL notify: the kind's default). */
+  notify: NotifyLevel | null;
+  muted: boolean;
 }
 
 /** A member's unread messages: after their read marker, by others, not deleted. `m` is the membership. */
@@ -38,12 +43,14 @@ const MENTION_COUNT = `(SELECT count(DISTINCT mm.message_id)::int FROM message_m
  * primary key (channel_id, user_id) and messages (channel_id, seq).
  */
 const CHANNEL_SELECT = `
-  SELECT c.id, c.name, c.kind, c.topic, c.created_by, c.created_at, c.last_seq,
+  SELECT c.id, c.name, c.kind, c.topic, c.created_by, c.created_at, c.last_seq, c.archived_at,
          (SELECT count(*)::int FROM memberships mc WHERE mc.channel_id = c.id) AS member_count,
          CASE WHEN m.user_id IS NULL THEN 0 ELSE ${UNREAD_COUNT} END AS unread_count,
          CASE WHEN m.user_id IS NULL THEN 0 ELSE ${MENTION_COUNT} END AS mention_count,
+         m.notify, m.muted,
          CASE WHEN c.kind = 'dm' THEN (
-           SELECT u.username FROM memberships md JOIN users u ON u.id = md.user_id
+           SELECT CASE WHEN u.deactivated_at IS NULL THEN u.username ELSE '${DELETED_USER_NAME}' END
+             FROM memberships md JOIN users u ON u.id = md.user_id
             WHERE md.channel_id = c.id AND md.user_id <> $1
             ORDER BY u.username LIMIT 1
          ) END AS dm_name
@@ -51,7 +58,7 @@ const CHANNEL_SELECT = `
     LEFT JOIN memberships m ON m.channel_id = c.id AND m.user_id = $1`;
 
 const MEMBER_SELECT = `
-  SELECT m.user_id, u.username, m.role, m.joined_at
+  SELECT m.user_id, u.username, u.bot, u.deactivated_at IS NOT NULL AS deactivated, m.role, m.joined_at
     FROM memberships m JOIN users u ON u.id = m.user_id`;
 
 /** The unique index a public channel's name hits. */
@@ -62,15 +69,23 @@ const PUBLIC_NAME_KEY = 'channels_public_name_key';
 export class ChannelsRepository {
   constructor(private readonly sql: Sql) {}
 
+  /**
+   * The same statements inside one transaction (joined when already in one), with its Sql for
+   * what must commit with them (the audit record).
+   */
+  transaction<T>(fn: (tx: ChannelsRepository, sql: Sql) => Promise<T>): Promise<T> {
+    return this.sql.transaction((sql) => fn(new ChannelsRepository(sql), sql));
+  }
+
   /** The channels `userId` is a member of, as they see them (unordered). */
   listForMember(userId: string): Promise<ChannelRow[]> {
     return this.sql.rows<ChannelRow>(`${CHANNEL_SELECT} WHERE m.user_id = $1`, [userId]);
   }
 
-  /** Public channels whose lower-cased name matches the LIKE `pattern`, by name. */
+  /** Live (not archived) public channels whose lower-cased name matches the LIKE `pattern`, by name. */
   browsePublic(viewerId: string, pattern: string, limit: number): Promise<ChannelRow[]> {
     return this.sql.rows<ChannelRow>(
-      `${CHANNEL_SELECT} WHERE c.kind = 'public' AND lower(c.name) LIKE $2 ESCAPE '\\'
+      `${CHANNEL_SELECT} WHERE c.kind = 'public' AND c.archived_at IS NULL AND lower(c.name) LIKE $2 ESCAPE '\\'
         ORDER BY lower(c.name) LIMIT $3`,
       [viewerId, pattern, limit],
     );
@@ -86,13 +101,22 @@ export class ChannelsRepository {
       kind: ChannelKind;
       last_seq: string;
       role: MemberRole | null;
+      archived: boolean;
     }>(
-      `SELECT c.id, c.kind, c.last_seq, m.role
+      `SELECT c.id, c.kind, c.last_seq, m.role, c.archived_at IS NOT NULL AS archived
          FROM channels c LEFT JOIN memberships m ON m.channel_id = c.id AND m.user_id = $2
         WHERE c.id = $1`,
       [channelId, userId],
     );
-    return row && { id: row.id, kind: row.kind, lastSeq: Number(row.last_seq), role: row.role };
+    return (
+      row && {
+        id: row.id,
+        kind: row.kind,
+        lastSeq: Number(row.last_seq),
+        role: row.role,
+        archived: row.archived,
+      }
+    );
   }
 
   async memberChannelIds(userId: string): Promise<string[]> {
@@ -236,10 +260,33 @@ export class ChannelsRepository {
     });
   }
 
-  /** Every member of the channel with their unread count. */
+  /**
+   * Sets the member's notification preferences: `notify` when `setNotify` (null: the kind's
+   * default), `muted` unless null. False when `userId` is not a member (any more).
+   */
+  async setPreferences(
+    channelId: string,
+    userId: string,
+    setNotify: boolean,
+    notify: NotifyLevel | null,
+    muted: boolean | null,
+  ): Promise<boolean> {
+    const rows = await this.sql.rows(
+      `UPDATE memberships
+          SET notify = CASE WHEN $3::boolean THEN $4::varchar ELSE notify END,
+              muted = COALESCE($5::boolean, muted)
+        WHERE channel_id = $1 AND user_id = $2
+        RETURNING user_id`,
+      [channelId, userId, setNotify, notify, muted],
+    );
+    return rows.length > 0;
+  }
+
+  /** Every member of the channel with their unread count and notification preferences. */
   unreadCounts(channelId: string): Promise<UnreadRow[]> {
     return this.sql.rows<UnreadRow>(
-      `SELECT m.user_id, ${UNREAD_COUNT} AS unread_count, ${MENTION_COUNT} AS mention_count
+      `SELECT m.user_id, ${UNREAD_COUNT} AS unread_count, ${MENTION_COUNT} AS mention_count,
+              m.notify, m.muted
          FROM memberships m WHERE m.channel_id = $1`,
       [channelId],
     );

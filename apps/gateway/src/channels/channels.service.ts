@@ -1,18 +1,20 @@
 import { Injectable } from '@nestjs/common';
-import DataLoader from 'dataloader';
 import type { Channel, Member } from '@chat/contracts';
-import type { CreateChannelDto, UpdateChannelDto } from '@chat/contracts/dto';
+import type { ChannelPreferencesDto, CreateChannelDto, UpdateChannelDto } from '@chat/contracts/dto';
 import { escapeLike } from '@chat/database';
-import type { Principal } from '@chat/security';
+import { turnBatches } from '@chat/platform';
+import { AuditRepository, type AuditContext, type Principal } from '@chat/security';
 import { SocketHub } from '../infra/socket-hub';
 import { PresenceService } from '../presence/presence.service';
 import { UsersService } from '../users/users.service';
-import { ChannelAccess, type ChannelRef } from './channel-access';
-import { toChannelDto, toMemberDto } from './channel.mapper';
+import { ChannelAccess } from './channel-access';
+import { defaultNotifyLevel, toChannelDto, toMemberDto } from './channel.mapper';
 import { ChannelErrors } from './channels.errors';
 import { ChannelsRepository } from './channels.repository';
 
 const BROWSE_LIMIT = 200;
+/** The fields of a Channel that differ from one member to the next. */
+type PerMember = 'unreadCount' | 'mentionCount' | 'notify' | 'muted';
 /** Users whose channels one statement reads at most, when many sockets connect at once. */
 const ROOMS_BATCH_MAX = 500;
 
@@ -22,13 +24,13 @@ const ROOMS_BATCH_MAX = 500;
  */
 @Injectable()
 export class ChannelsService {
-  /** Handshakes of the same tick read their users' channels in one statement. */
-  private readonly roomsOf = new DataLoader<string, string[]>(
+  /** Handshakes of the same event-loop turn read their users' channels in one statement. */
+  private readonly roomsOf = turnBatches<string, string[]>(
     async (userIds) => {
       const found = await this.channels.memberChannelIdsOfMany(userIds);
       return userIds.map((id) => found.get(id) ?? []);
     },
-    { cache: false, maxBatchSize: ROOMS_BATCH_MAX },
+    { maxBatchSize: ROOMS_BATCH_MAX },
   );
 
   constructor(
@@ -37,6 +39,7 @@ export class ChannelsService {
     private readonly users: UsersService,
     private readonly hub: SocketHub,
     private readonly presence: PresenceService,
+    private readonly audit: AuditRepository,
   ) {}
 
   /** The caller's channels and DMs: public and private channels by name, then DMs by name. */
@@ -82,13 +85,12 @@ export class ChannelsService {
     return this.channelFor(user.id, channelId);
   }
 
-  /** Public channels: joins (idempotently). Private channels and DMs: only a member gets them back. */
+  /**
+   * Public channels: joins (idempotently). Private channels and DMs: only a member gets them back.
+   * Archived channels: nobody (the access rule's `join`).
+   */
   async join(user: Principal, channelId: string): Promise<Channel> {
-    const ref = await this.access.visible(user, channelId);
-    if (ref.kind !== 'public') {
-      if (!ref.role) throw ChannelErrors.notFound();
-      return this.channelFor(user.id, channelId);
-    }
+    const ref = await this.access.check(user, channelId, 'join');
     if (!ref.role) await this.insertMember(channelId, user.id);
     return this.channelFor(user.id, channelId);
   }
@@ -108,9 +110,7 @@ export class ChannelsService {
 
   /** Idempotent: adding a member again answers the existing membership. */
   async addMember(user: Principal, channelId: string, targetId: string): Promise<Member> {
-    const ref = await this.access.visible(user, channelId);
-    if (ref.kind === 'dm') throw ChannelErrors.dmFixed();
-    this.assertMayAdd(user, ref);
+    await this.access.check(user, channelId, 'add-member');
     if (!(await this.users.isActive(targetId))) throw ChannelErrors.userNotFound();
     await this.insertMember(channelId, targetId);
     const row = await this.channels.member(channelId, targetId);
@@ -119,11 +119,20 @@ export class ChannelsService {
     return toMemberDto(row, online.has(targetId));
   }
 
-  /** Owners, moderators and admins remove members; anyone may remove themselves (leave). */
-  async removeMember(user: Principal, channelId: string, targetId: string): Promise<void> {
+  /**
+   * Owners, moderators and admins remove members (audited with `context`; null when the removal
+   * is part of an action audited as a whole, a webhook's revocation); anyone may remove
+   * themselves (leave).
+   */
+  async removeMember(
+    user: Principal,
+    channelId: string,
+    targetId: string,
+    context: AuditContext | null,
+  ): Promise<void> {
     if (targetId === user.id) return this.leave(user, channelId);
     await this.access.check(user, channelId, 'moderate');
-    await this.deleteMember(channelId, targetId);
+    await this.deleteMember(channelId, targetId, context && { actor: user, context });
   }
 
   /**
@@ -135,6 +144,26 @@ export class ChannelsService {
     await this.access.member(user, channelId);
     if (await this.channels.moveReadMarker(channelId, user.id, seq))
       this.hub.toUsers([user.id], 'channel:updated', await this.channelFor(user.id, channelId));
+  }
+
+  /**
+   * The caller's notification level and mute here (members only). A level equal to the channel
+   * kind's default is stored as the default (NULL), so the partial index that notifying reads
+   * holds only members who differ from it. The caller's other sockets get `channel:updated`;
+   * nobody else's Channel changes.
+   */
+  async setPreferences(user: Principal, channelId: string, prefs: ChannelPreferencesDto): Promise<Channel> {
+    // null is what IsOptional lets through as "absent": it neither sets nor resets anything.
+    const level = prefs.notify ?? null;
+    const muted = prefs.muted ?? null;
+    if (level === null && muted === null) throw ChannelErrors.noPreferences();
+    const ref = await this.access.member(user, channelId);
+    const stored = level === defaultNotifyLevel(ref.kind) ? null : level;
+    if (!(await this.channels.setPreferences(channelId, user.id, level !== null, stored, muted)))
+      throw ChannelErrors.notFound();
+    const channel = await this.channelFor(user.id, channelId);
+    this.hub.toUsers([user.id], 'channel:updated', channel);
+    return channel;
   }
 
   /** The one DM between the caller and `targetId`, created on first use; safe against concurrent calls. */
@@ -160,14 +189,6 @@ export class ChannelsService {
     return toChannelDto(row);
   }
 
-  private assertMayAdd(user: Principal, ref: ChannelRef): void {
-    // Any member adds people to a public channel; a private one takes moderating.
-    if (ref.kind === 'public' && (ref.role || this.access.allows(user, ref, 'moderate'))) return;
-    if (ref.kind === 'public') throw ChannelErrors.joinFirst();
-    const refused = this.access.refusal(user, ref, 'moderate');
-    if (refused) throw refused;
-  }
-
   /**
    * Adds a membership if absent (read marker at the newest message: joining does not bring a
    * backlog of unread messages) and tells everyone: the channel's members, then the new member's
@@ -181,9 +202,27 @@ export class ChannelsService {
     this.hub.toUsers([userId], 'channel:joined', await this.channelFor(userId, channelId));
   }
 
-  /** Removes a membership if present: the user's sockets leave the room at once, then everyone is told. */
-  private async deleteMember(channelId: string, userId: string): Promise<void> {
-    const username = await this.channels.removeMember(channelId, userId);
+  /**
+   * Removes a membership if present: the user's sockets leave the room at once, then everyone is
+   * told. Removed `by` someone else, the removal and its audit record commit together.
+   */
+  private async deleteMember(
+    channelId: string,
+    userId: string,
+    by?: { actor: Principal; context: AuditContext } | null,
+  ): Promise<void> {
+    const username = await this.channels.transaction(async (tx, sql) => {
+      const removed = await tx.removeMember(channelId, userId);
+      if (removed !== null && by)
+        await this.audit.append(sql, {
+          actor: { id: by.actor.id, username: by.actor.username },
+          action: 'member.removed',
+          target: { type: 'user', id: userId, name: removed },
+          details: { channelId },
+          context: by.context,
+        });
+      return removed;
+    });
     if (username === null) return;
     this.hub.removeFromChannel(userId, channelId);
     this.hub.toUsers([userId], 'channel:left', { channelId });
@@ -191,27 +230,30 @@ export class ChannelsService {
   }
 
   /**
-   * `channel:updated` to every member with their own unread count. Members are grouped by count,
-   * so a large channel costs a handful of broadcasts, not one per member.
+   * `channel:updated` to every member with their own unread count and notification preferences
+   * (after a rename, a topic change, an archival, a new owner). Members are grouped by those, so a
+   * large channel costs a handful of broadcasts, not one per member.
    */
-  private async announceUpdate(channelId: string): Promise<void> {
+  async announceUpdate(channelId: string): Promise<void> {
     const rows = await this.channels.unreadCounts(channelId);
     if (rows.length === 0) return;
     const base = await this.channelFor(rows[0].user_id, channelId);
-    // The counters are per member: one push per distinct (unread, mentions) pair.
-    const groups = new Map<string, { unreadCount: number; mentionCount: number; userIds: string[] }>();
+    // Per member: one push per distinct (unread, mentions, level, muted).
+    const groups = new Map<string, { view: Pick<Channel, PerMember>; userIds: string[] }>();
     for (const r of rows) {
-      const key = `${r.unread_count}/${r.mention_count}`;
-      const group = groups.get(key) ?? {
+      const view = {
         unreadCount: r.unread_count,
         mentionCount: r.mention_count,
-        userIds: [],
+        notify: r.notify ?? defaultNotifyLevel(base.kind),
+        muted: r.muted,
       };
+      const key = `${view.unreadCount}/${view.mentionCount}/${view.notify}/${view.muted}`;
+      const group = groups.get(key) ?? { view, userIds: [] };
       group.userIds.push(r.user_id);
       groups.set(key, group);
     }
-    for (const { unreadCount, mentionCount, userIds } of groups.values()) {
-      this.hub.toUsers(userIds, 'channel:updated', { ...base, unreadCount, mentionCount });
+    for (const { view, userIds } of groups.values()) {
+      this.hub.toUsers(userIds, 'channel:updated', { ...base, ...view });
     }
   }
 }

@@ -32,7 +32,7 @@ export class GatewayMetrics {
     ]);
     this.commandDuration = metrics.histogram(
       'gateway_command_duration_seconds',
-      'Socket command latency, from dequeue to acknowledgement',
+      'Socket command latency, from arrival (queue wait included) to acknowledgement',
       ['command'],
     );
     this.messagesPersisted = metrics.counter(

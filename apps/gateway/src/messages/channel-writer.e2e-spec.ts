@@ -50,14 +50,21 @@ describe('ChannelWriter (real Postgres, two replicas)', () => {
   });
   const bodies = async (repo: MessagesRepository, id: string) =>
     (await repo.page(id, {}, true, 100)).map((m) => [Number(m.seq), m.body]);
-  /** Whether a write statement of this database waits for a lock (a row lock or a clientId). */
-  const writeBlocked = async () => {
+  /**
+   * Whether a write statement waits for a lock (a row lock or a clientId) that the session `blocker`
+   * holds. Only that session's: other suites share the database and their writes wait for locks too.
+   */
+  const writeBlockedBy = (blocker: number) => async () => {
     const row = await a.sql.one<{ n: number }>(
       `SELECT count(*)::int AS n FROM pg_stat_activity
-        WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%WITH input AS%'`,
+        WHERE datname = current_database() AND query LIKE '%WITH input AS%'
+          AND $1::int = ANY(pg_blocking_pids(pid))`,
+      [blocker],
     );
     return row!.n > 0;
   };
+  const backendPid = async (sql: { one<T>(text: string): Promise<T | undefined> }) =>
+    (await sql.one<{ pid: number }>('SELECT pg_backend_pid() AS pid'))!.pid;
 
   it.each([true, false])(
     'stores the sends of many channels in one statement, each channel gap-free in arrival order (prepared: %s)',
@@ -124,11 +131,14 @@ describe('ChannelWriter (real Postgres, two replicas)', () => {
     await holder.connect();
     try {
       await holder.startTransaction();
+      const [{ pid: holderPid }] = (await holder.query('SELECT pg_backend_pid() AS pid')) as {
+        pid: number;
+      }[];
       await holder.query('DELETE FROM channels WHERE id = $1', [gone]);
       const lost = writer.write(gone, plain(ann, 'into a channel being deleted'));
       lost.catch(() => undefined);
       const others = [writer.write(kept, plain(ann, 'one')), writer.write(kept, plain(bob, 'two'))];
-      await eventually(writeBlocked, 10_000, 20);
+      await eventually(writeBlockedBy(holderPid), 10_000, 20);
       await holder.commitTransaction();
       await expect(lost).rejects.toMatchObject({ code: 'NOT_FOUND' });
       expect((await Promise.all(others)).map((o) => stored(o).seq)).toEqual(['1', '2']);
@@ -147,7 +157,8 @@ describe('ChannelWriter (real Postgres, two replicas)', () => {
     const clientId = `race-${x}`;
     let pending: Promise<WriteOutcome>[] = [];
     // The other replica's send with an attachment holds the clientId until it commits.
-    await other.transaction(async (tx) => {
+    await other.transaction(async (tx, sql) => {
+      const txPid = await backendPid(sql);
       const seq = await tx.nextSeq(z);
       await tx.insertOne(z, seq!, plain(ann, 'sent with a file', clientId));
       pending = [
@@ -155,7 +166,7 @@ describe('ChannelWriter (real Postgres, two replicas)', () => {
         writer.write(y, plain(bob, 'unrelated')),
         writer.write(x, plain(bob, 'unrelated too')),
       ];
-      await eventually(writeBlocked, 10_000, 20);
+      await eventually(writeBlockedBy(txPid), 10_000, 20);
     });
     const [retried, ...rest] = await Promise.all(pending);
     expect(retried).toBe('duplicate');

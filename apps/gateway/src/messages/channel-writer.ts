@@ -27,10 +27,10 @@ export interface StoredRow {
 
 /**
  * What became of a message: its row; `duplicate` when its author had already used its clientId
- * (the original stands); `not-member` when its author is not a member of the channel (nothing
- * was stored: the caller says why in the contract's words).
+ * (the original stands); `not-member` when its author is not a member of the channel, `archived`
+ * when the channel is read-only (nothing was stored: the caller says why in the contract's words).
  */
-export type WriteOutcome = StoredRow | 'duplicate' | 'not-member';
+export type WriteOutcome = StoredRow | 'duplicate' | 'not-member' | 'archived';
 
 interface Pending {
   channelId: string;
@@ -162,6 +162,7 @@ function outcomeOf(row: BatchOutcomeRow): WriteOutcome | Error {
     return { id: row.id, seq: row.seq, createdAt: row.created_at };
   if (!row.member) return 'not-member';
   if (row.used) return 'duplicate';
+  if (row.archived) return 'archived';
   // A member's fresh message with no row: the channel's counter was not found (deleted meanwhile).
   return MessageErrors.notFound();
 }

@@ -44,4 +44,12 @@ export class MessageAccess {
     if (found.row.deleted_at) throw MessageErrors.notFound();
     return found;
   }
+
+  /** A readable message whose channel takes changes: FORBIDDEN in an archived channel. */
+  async writable(user: Principal, messageId: string): Promise<VisibleMessage> {
+    const found = await this.readable(user, messageId);
+    const refusal = this.access.refusal(user, found.channel, 'post');
+    if (refusal) throw refusal;
+    return found;
+  }
 }

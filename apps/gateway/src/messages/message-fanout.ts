@@ -77,6 +77,11 @@ export class MessageFanout implements BeforeApplicationShutdown, OnApplicationSh
     this.metrics.fannedOut.inc({ event: 'message:deleted' });
   }
 
+  /** Every replica hears bus events (a deleted account's erased messages), so each tells its own sockets. */
+  announceDeletedLocally(event: MessageDeletedEvent): void {
+    this.hub.toChannelLocal(event.channelId, 'message:deleted', event);
+  }
+
   /** Every replica hears bus events, so each tells only its own sockets. */
   announceUpdatedLocally(message: Message): void {
     this.hub.toChannelLocal(message.channelId, 'message:updated', message);

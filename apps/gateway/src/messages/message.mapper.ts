@@ -1,4 +1,4 @@
-import type { Message, MessageMentions, Reaction } from '@chat/contracts';
+import { DELETED_USER_NAME, type Message, type MessageMentions, type Reaction } from '@chat/contracts';
 import { toFileDto, type FileRecord } from '@chat/domain';
 
 /** A message row joined with its author's username. */
@@ -8,6 +8,10 @@ export interface MessageRow {
   seq: string | number;
   author_id: string;
   author_username: string;
+  /** Absent in a row that does not select it: a person. */
+  author_bot?: boolean | null;
+  /** The author deleted their account: shown as DELETED_USER_NAME. Absent: a live account. */
+  author_deactivated?: boolean | null;
   body: string;
   client_id: string | null;
   created_at: Date;
@@ -34,7 +38,11 @@ export function toMessageDto(row: MessageRow, files: readonly FileRecord[]): Mes
     id: row.id,
     channelId: row.channel_id,
     seq: Number(row.seq),
-    author: { id: row.author_id, username: row.author_username },
+    author: {
+      id: row.author_id,
+      username: row.author_deactivated ? DELETED_USER_NAME : row.author_username,
+      bot: row.author_bot ?? false,
+    },
     body: deleted ? '' : row.body,
     attachments: deleted ? [] : files.map(toFileDto),
     clientId: row.client_id,

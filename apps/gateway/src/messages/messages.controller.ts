@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query, Req, UseGuards } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -7,6 +7,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import type { Request } from 'express';
 import type { Message, MessagePage, SearchResult } from '@chat/contracts';
 import {
   ChannelHistoryQueryDto,
@@ -15,7 +16,7 @@ import {
   SendMessageDto,
 } from '@chat/contracts/dto';
 import { IdParam } from '@chat/platform';
-import { CurrentUser, JwtAuthGuard, type Principal } from '@chat/security';
+import { auditContextOf, CurrentUser, JwtAuthGuard, type Principal } from '@chat/security';
 import { UserRateLimitGuard } from '../rate-limit/user-rate-limit.guard';
 import { MessageResponse, MessagePageResponse, SearchResultResponse } from './dto/message.response';
 import { MessagesService } from './messages.service';
@@ -68,10 +69,12 @@ export class MessagesController {
 
   @Delete('messages/:id')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a message (author, channel owner, moderator or admin)' })
+  @ApiOperation({
+    summary: "Delete a message (author, channel owner, moderator or admin; someone else's is audited)",
+  })
   @ApiNoContentResponse()
-  remove(@CurrentUser() user: Principal, @IdParam('id') id: string): Promise<void> {
-    return this.messages.remove(user, id);
+  remove(@CurrentUser() user: Principal, @IdParam('id') id: string, @Req() req: Request): Promise<void> {
+    return this.messages.remove(user, id, auditContextOf(req));
   }
 
   @Get('search')

@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
 import { ChannelsModule } from '../channels/channels.module';
 import { InfraModule } from '../infra/infra.module';
+import { NotificationsModule } from '../notifications/notifications.module';
 import { PresenceModule } from '../presence/presence.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
+import { WebhookEventsModule } from '../webhooks/outgoing/webhook-events.module';
 import { ChannelWriter } from './channel-writer';
 import { MentionResolver } from './mention-resolver';
 import { MessageAccess } from './message-access';
@@ -27,7 +29,14 @@ import { ThreadsService } from './threads.service';
  * fan-out.
  */
 @Module({
-  imports: [InfraModule, ChannelsModule, PresenceModule, RateLimitModule],
+  imports: [
+    InfraModule,
+    ChannelsModule,
+    PresenceModule,
+    RateLimitModule,
+    NotificationsModule,
+    WebhookEventsModule,
+  ],
   controllers: [MessagesController, ReactionsController, PinsController, ThreadsController],
   providers: [
     MessagesService,
@@ -45,6 +54,6 @@ import { ThreadsService } from './threads.service';
     MessageGate,
     MessageUpdates,
   ],
-  exports: [MessagesService, ReactionsService, ThreadsService],
+  exports: [MessagesService, ReactionsService, ThreadsService, MessageReader],
 })
 export class MessagesModule {}

@@ -12,7 +12,9 @@ import { reactionsJson } from './reactions.repository';
  * key per message). Reactions come in order of first use, each one's users in order of reaction.
  */
 const MESSAGE_SELECT = `
-  SELECT m.id, m.channel_id, m.seq, m.author_id, u.username AS author_username, m.body, m.client_id,
+  SELECT m.id, m.channel_id, m.seq, m.author_id, u.username AS author_username, u.bot AS author_bot,
+         u.deactivated_at IS NOT NULL AS author_deactivated,
+         m.body, m.client_id,
          m.created_at, m.edited_at, m.deleted_at, m.pinned_at,
          m.thread_id, m.reply_count, m.last_reply_at, m.mentions,
          (extract(epoch FROM COALESCE(m.updated_at, m.created_at)) * 1000000)::bigint AS version,
@@ -85,6 +87,8 @@ export interface ChannelBatchMessage extends BatchMessage {
 export interface BatchOutcomeRow {
   member: boolean;
   used: boolean;
+  /** The channel is archived (read-only): nothing was stored. */
+  archived: boolean;
   id: string | null;
   seq: string | null;
   created_at: Date | null;
@@ -147,7 +151,8 @@ const STORE_EFFECTS = `
 // one-time filter on `c`): two replicas' batches over overlapping channels queue on the first
 // row they share instead of deadlocking, and no insert's index entry is held while waiting for a
 // row lock. A channel gone meanwhile (its row not found) stores nothing and leaves the others
-// alone. Atomic: if it fails, its seqs are given back (no gap). Answers one row per message, in
+// alone; so does an archived one (`archived`, and again in `locked` after the row lock, so an
+// archival committed meanwhile is honoured, answered like a channel gone). Atomic: if it fails, its seqs are given back (no gap). Answers one row per message, in
 // order, saying what became of it.
 /**
  * INSERT_BATCH in two shapes from one text: `full` also stores thread roots and mentions and runs
@@ -161,6 +166,7 @@ function insertBatchSql(full: boolean): string {
   WITH input AS (
     SELECT t.n, t.channel_id, t.author_id, t.body, t.client_id${extra(', t.thread_id, t.mentions::jsonb AS mentions')},
            EXISTS (SELECT 1 FROM memberships ms WHERE ms.channel_id = t.channel_id AND ms.user_id = t.author_id) AS member,
+           EXISTS (SELECT 1 FROM channels ca WHERE ca.id = t.channel_id AND ca.archived_at IS NOT NULL) AS archived,
            ${
              full
                ? `t.thread_id IS NULL OR EXISTS (
@@ -177,10 +183,11 @@ function insertBatchSql(full: boolean): string {
     SELECT n, channel_id, author_id, body, client_id${extra(', thread_id, mentions')},
            row_number() OVER (PARTITION BY channel_id ORDER BY n) AS k,
            count(*) OVER (PARTITION BY channel_id) AS total
-      FROM input WHERE member AND NOT used AND root_ok
+      FROM input WHERE member AND NOT used AND root_ok AND NOT archived
   ),
   locked AS MATERIALIZED (
-    SELECT id FROM channels WHERE id IN (SELECT channel_id FROM fresh) ORDER BY id FOR UPDATE
+    SELECT id FROM channels WHERE id IN (SELECT channel_id FROM fresh) AND archived_at IS NULL
+     ORDER BY id FOR UPDATE
   ),
   c AS (
     UPDATE channels ch SET last_seq = ch.last_seq + per.total
@@ -196,7 +203,7 @@ function insertBatchSql(full: boolean): string {
      WHERE (SELECT count(*) FROM c) > 0
     RETURNING channel_id, seq, id, created_at${extra(', author_id, thread_id, mentions')}
   )${extra(`, ${STORE_EFFECTS}`)}
-  SELECT input.member, input.used, stored.id, stored.seq, stored.created_at
+  SELECT input.member, input.used, input.archived, stored.id, stored.seq, stored.created_at
     FROM input
     LEFT JOIN fresh ON fresh.n = input.n
     LEFT JOIN c ON c.id = fresh.channel_id
@@ -207,7 +214,7 @@ function insertBatchSql(full: boolean): string {
 const INSERT_BATCH = { full: insertBatchSql(true), plain: insertBatchSql(false) };
 
 /** The names INSERT_BATCH's shapes are prepared under on each connection (DATABASE_PREPARED_STATEMENTS). */
-const INSERT_BATCH_NAME = { full: 'chat_insert_batch_v3', plain: 'chat_insert_batch_plain_v3' };
+const INSERT_BATCH_NAME = { full: 'chat_insert_batch_v4', plain: 'chat_insert_batch_plain_v4' };
 
 /** The unique index on (author_id, client_id). */
 const CLIENT_ID_KEY = 'messages_author_client_id_key';
@@ -241,9 +248,9 @@ export class MessagesRepository {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
-  /** The same statements inside one transaction. */
-  transaction<T>(fn: (tx: MessagesRepository) => Promise<T>): Promise<T> {
-    return this.sql.transaction((sql) => fn(new MessagesRepository(sql, this.config)));
+  /** The same statements inside one transaction, with its Sql for what must commit with them (audit). */
+  transaction<T>(fn: (tx: MessagesRepository, sql: Sql) => Promise<T>): Promise<T> {
+    return this.sql.transaction((sql) => fn(new MessagesRepository(sql, this.config), sql));
   }
 
   /**

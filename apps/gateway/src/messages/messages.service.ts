@@ -7,12 +7,14 @@ import {
   type SyncChannelResult,
 } from '@chat/contracts';
 import { AppError, EVENT_BUS, type DomainEvents, type EventBus } from '@chat/platform';
-import type { Principal } from '@chat/security';
+import { AuditRepository, type AuditContext, type Principal } from '@chat/security';
 import { ChannelAccess, type ChannelRef } from '../channels/channel-access';
 import { ChannelErrors } from '../channels/channels.errors';
 import { ChannelsService } from '../channels/channels.service';
 import { GatewayMetrics } from '../infra/gateway-metrics';
+import { NotificationsService } from '../notifications/notifications.service';
 import { TypingService } from '../presence/typing.service';
+import { OutgoingWebhookEvents } from '../webhooks/outgoing/outgoing-webhook-events';
 import { ChannelWriter } from './channel-writer';
 import { MessageAccess } from './message-access';
 import { MessageFanout } from './message-fanout';
@@ -99,10 +101,17 @@ export class MessagesService implements OnModuleInit {
     private readonly threads: ThreadsService,
     private readonly mentions: MentionResolver,
     private readonly updates: MessageUpdates,
+    private readonly notifications: NotificationsService,
+    private readonly webhookEvents: OutgoingWebhookEvents,
+    private readonly audit: AuditRepository,
   ) {}
 
   onModuleInit(): void {
     this.bus.subscribe('file.deleted', (event) => this.fileDeleted(event));
+    // The auth service erased a deleted account's messages (DELETE /auth/me with eraseMessages).
+    this.bus.subscribe('messages.erased', ({ messages }) => {
+      for (const m of messages) this.fanout.announceDeletedLocally(m);
+    });
   }
 
   history(user: Principal, channelId: string, q: HistoryInput): Promise<MessagePage> {
@@ -177,6 +186,7 @@ export class MessagesService implements OnModuleInit {
       .stop(user, channelId)
       .catch((err: unknown) => this.logger.warn({ err }, 'could not clear typing state'));
     this.fanout.announceNew(message);
+    this.notifications.messageSent(message);
     if (message.threadId) this.updates.announce(message.threadId);
     return message;
   }
@@ -201,7 +211,7 @@ export class MessagesService implements OnModuleInit {
 
   async edit(user: Principal, messageId: string, body: string): Promise<Message> {
     const row = await this.visibleRow(user, messageId);
-    await this.access.member(user, row.channel_id);
+    await this.access.check(user, row.channel_id, 'post');
     if (row.author_id !== user.id) throw MessageErrors.notAuthor();
     if (row.deleted_at) throw MessageErrors.notFound();
     if (row.body === body) return toMessage(row);
@@ -218,24 +228,41 @@ export class MessagesService implements OnModuleInit {
     // Through the message's gate: an edit racing a reply (or a pin) on another replica never
     // leaves a socket on the older state.
     this.updates.announce(messageId);
+    this.webhookEvents.updated(message);
     return message;
   }
 
   /**
-   * Deletes (idempotently): the author, the channel's owner, moderators and admins. The row stays
-   * as a tombstone so its seq is not a gap; the body is erased, which also drops it from search.
+   * Deletes (idempotently): the author, the channel's owner, moderators and admins (not in an
+   * archived channel). The row stays as a tombstone so its seq is not a gap; the body is erased,
+   * which also drops it from search. Someone else's message is deleted with an audit record
+   * (`context`: where the request came from) in the same transaction.
    */
-  async remove(user: Principal, messageId: string): Promise<void> {
+  async remove(user: Principal, messageId: string, context: AuditContext): Promise<void> {
     const row = await this.visibleRow(user, messageId);
     const ref = await this.access.visible(user, row.channel_id);
     const isAuthor = row.author_id === user.id && ref.role !== null;
-    if (!isAuthor && !this.access.allows(user, ref, 'moderate')) throw this.deleteRefusal(ref);
-    const seq = await this.messages.transaction(async (tx) => {
+    const refused = this.access.reason(user, ref, isAuthor ? 'post' : 'moderate');
+    if (refused === 'archived') throw ChannelErrors.archived();
+    if (refused) throw this.deleteRefusal(ref);
+    const seq = await this.messages.transaction(async (tx, sql) => {
       const tombstoned = await tx.tombstone(messageId);
-      if (tombstoned !== null) await tx.dropMentions(messageId);
+      if (tombstoned === null) return null;
+      await tx.dropMentions(messageId);
+      if (row.author_id !== user.id)
+        await this.audit.append(sql, {
+          actor: { id: user.id, username: user.username },
+          action: 'message.deleted_by_moderator',
+          target: { type: 'message', id: messageId, name: null },
+          details: { channelId: row.channel_id, seq: tombstoned, authorId: row.author_id },
+          context,
+        });
       return tombstoned;
     });
-    if (seq !== null) this.fanout.announceDeleted({ id: messageId, channelId: row.channel_id, seq });
+    if (seq !== null) {
+      this.fanout.announceDeleted({ id: messageId, channelId: row.channel_id, seq });
+      this.webhookEvents.deleted({ id: messageId, channelId: row.channel_id, seq });
+    }
   }
 
   /**
@@ -294,13 +321,14 @@ export class MessagesService implements OnModuleInit {
       mentions: input.mentions,
     };
     let outcome = await this.writer.write(channelId, draft);
-    if (outcome === 'not-member') {
+    if (outcome === 'not-member' || outcome === 'archived') {
       // Why, in the contract's words (NOT_FOUND, or FORBIDDEN where the channel is visible);
-      // unless the author became a member meanwhile.
-      await this.access.member(user, channelId);
+      // unless the author became a member, or the channel was unarchived, meanwhile.
+      await this.access.check(user, channelId, 'post');
       outcome = await this.writer.write(channelId, draft);
     }
     if (outcome === 'not-member') throw ChannelErrors.notMember();
+    if (outcome === 'archived') throw ChannelErrors.archived();
     if (outcome === 'duplicate') throw new DuplicateClientId(draft.clientId as string);
     return toMessageDto(this.newRow(user, channelId, input, outcome.id, outcome.seq, outcome.createdAt), []);
   }
@@ -314,7 +342,7 @@ export class MessagesService implements OnModuleInit {
     channelId: string,
     input: ResolvedSend,
   ): Promise<Message> {
-    await this.access.member(user, channelId);
+    await this.access.check(user, channelId, 'post');
     if (input.clientId && (await this.reader.byClientId(user.id, input.clientId)))
       throw new DuplicateClientId(input.clientId);
     return this.messages.transaction((tx) => this.insert(tx, user, channelId, input));
@@ -334,6 +362,7 @@ export class MessagesService implements OnModuleInit {
       seq,
       author_id: user.id,
       author_username: user.username,
+      author_bot: user.bot ?? false,
       body: input.body,
       client_id: input.clientId ?? null,
       created_at: createdAt,

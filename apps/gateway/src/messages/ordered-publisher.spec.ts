@@ -9,7 +9,7 @@ const message = (channelId: string, seq: number): Message => ({
   id: randomUUID(),
   channelId,
   seq,
-  author: { id: 'a', username: 'a' },
+  author: { id: 'a', username: 'a', bot: false },
   body: `m${seq}`,
   attachments: [],
   clientId: null,

@@ -55,6 +55,8 @@ export class PinsService {
 
   private async mayPin(user: Principal, channelId: string): Promise<ChannelRef> {
     const ref = await this.access.visible(user, channelId);
+    // Members pin as they post, others as they moderate: an archived channel refuses both.
+    if (this.access.reason(user, ref, 'post') === 'archived') throw ChannelErrors.archived();
     const member = ref.role !== null;
     if (ref.kind === 'dm' && member) return ref;
     if (ref.kind === 'public' && member) return ref;

@@ -27,7 +27,7 @@ export class ReactionsService {
   async add(user: Principal, messageId: string, sent: string): Promise<void> {
     if (!isReactionEmoji(sent)) throw MessageErrors.badEmoji();
     const emoji = canonicalEmoji(sent);
-    const { row } = await this.messageAccess.readable(user, messageId);
+    const { row } = await this.messageAccess.writable(user, messageId);
     const max = LIMITS.reactionsPerMessageMax;
     const reactions = await this.reactions.transaction(async (tx) => {
       if (!(await tx.lockLive(messageId))) throw MessageErrors.notFound();
@@ -43,7 +43,7 @@ export class ReactionsService {
   async remove(user: Principal, messageId: string, sent: string): Promise<void> {
     if (!isReactionEmoji(sent)) throw MessageErrors.badEmoji();
     const emoji = canonicalEmoji(sent);
-    const { row } = await this.messageAccess.readable(user, messageId);
+    const { row } = await this.messageAccess.writable(user, messageId);
     const reactions = await this.reactions.transaction(async (tx) => {
       if (!(await tx.lockLive(messageId))) throw MessageErrors.notFound();
       if (!(await tx.remove(messageId, user.id, emoji))) return null;

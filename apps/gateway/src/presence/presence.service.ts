@@ -5,7 +5,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import DataLoader from 'dataloader';
+import { turnBatches } from '@chat/platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 import { GatewayRedis } from '../infra/gateway-redis';
 import { presenceRoom, presenceSubscriptionsOf } from '../infra/rooms';
@@ -41,7 +41,7 @@ export class PresenceService implements OnApplicationBootstrap, OnApplicationShu
   private readonly departures = new Map<string, Departure>();
   private departureTimer?: NodeJS.Timeout;
   /** Per lease: whether its user came online (true for one lease of a user per batch). */
-  private readonly acquirer = new DataLoader<Lease, boolean, string>(
+  private readonly acquirer = turnBatches<Lease, boolean, string>(
     async (leases) => {
       const now = Date.now();
       const came = new Set(
@@ -49,7 +49,7 @@ export class PresenceService implements OnApplicationBootstrap, OnApplicationShu
       );
       return leases.map((l) => came.delete(l.userId));
     },
-    { cache: false, maxBatchSize: ACQUIRE_BATCH },
+    { maxBatchSize: ACQUIRE_BATCH },
   );
 
   constructor(

@@ -21,6 +21,7 @@ import { ReactionsService } from '../messages/reactions.service';
 import { ThreadsService } from '../messages/threads.service';
 import { PresenceService } from '../presence/presence.service';
 import { TypingService } from '../presence/typing.service';
+import { SocketAuditContext } from './socket-audit-context';
 
 /** What a command's successful acknowledgement carries besides `ok: true`. */
 type AckBody<E extends keyof ClientToServerEvents> = Parameters<
@@ -66,6 +67,7 @@ export class ChatCommands {
     presence: PresenceService,
     reactions: ReactionsService,
     threads: ThreadsService,
+    audit: SocketAuditContext,
   ) {
     this.table = {
       'message:send': command(SendMessageCommand, async (user, p) => ({
@@ -74,8 +76,8 @@ export class ChatCommands {
       'message:edit': command(EditMessageCommand, async (user, p) => ({
         message: await messages.edit(user, p.messageId, p.body),
       })),
-      'message:delete': command(DeleteMessageCommand, async (user, p) => {
-        await messages.remove(user, p.messageId);
+      'message:delete': command(DeleteMessageCommand, async (user, p, socket) => {
+        await messages.remove(user, p.messageId, audit.of(socket));
         return {};
       }),
       'channel:sync': command(SyncChannelCommand, (user, p) =>

@@ -10,7 +10,7 @@ import jwt from 'jsonwebtoken';
 import type { Adapter } from 'socket.io-adapter';
 import type { AccessTokenClaims } from '@chat/contracts';
 import { EVENT_BUS, Lifecycle, type EventBus } from '@chat/platform';
-import { Authenticator } from '@chat/security';
+import { Authenticator, SecurityErrors } from '@chat/security';
 import { ChannelsService } from '../channels/channels.service';
 import { channelRoom, userRoom } from '../infra/rooms';
 import { SocketHub, type GatewaySocket } from '../infra/socket-hub';
@@ -101,11 +101,14 @@ export class SocketSessions implements OnModuleInit, OnApplicationBootstrap, OnA
         this.authenticator.principalFor(known),
         this.channels.memberChannelIds(known.sub),
       ]);
+      if (user.totpSetupRequired) throw SecurityErrors.totpSetupRequired();
       socket.data.user = user;
       socket.data.channelIds = channelIds;
       return;
     }
     const user = await this.authenticator.authenticate(token);
+    // Two-factor required and not set up: the chat waits until it is (connect_error FORBIDDEN).
+    if (user.totpSetupRequired) throw SecurityErrors.totpSetupRequired();
     socket.data.user = user;
     const [channelIds] = await Promise.all([
       this.channels.memberChannelIds(user.id),

@@ -26,6 +26,7 @@ describe('UsersRepository (real Postgres)', () => {
       username: `${stem}_A`,
       roles: ['member'],
       createdAt: expect.any(Date),
+      bot: false,
     });
     expect(await repo.searchActive(`${stem}%`, 1)).toHaveLength(1);
   });

@@ -13,19 +13,19 @@ export class UsersRepository {
    * lower(username) text_pattern_ops index.
    */
   searchActive(pattern: string, limit: number): Promise<UserRecord[]> {
-    return this.sql.rows<{ id: string; username: string; roles: Role[]; createdAt: Date }>(
-      `SELECT id, username, roles, created_at AS "createdAt" FROM users
-        WHERE banned_at IS NULL AND lower(username) LIKE $1 ESCAPE '\\'
+    return this.sql.rows<{ id: string; username: string; roles: Role[]; createdAt: Date; bot: boolean }>(
+      `SELECT id, username, roles, created_at AS "createdAt", bot FROM users
+        WHERE banned_at IS NULL AND deactivated_at IS NULL AND lower(username) LIKE $1 ESCAPE '\\'
         ORDER BY lower(username) LIMIT $2`,
       [pattern, limit],
     );
   }
 
-  /** Those of `ids` that exist and are not banned. */
+  /** Those of `ids` that exist and are neither banned nor deleted. */
   async activeIds(ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
     const rows = await this.sql.rows<{ id: string }>(
-      'SELECT id FROM users WHERE id = ANY($1::uuid[]) AND banned_at IS NULL',
+      'SELECT id FROM users WHERE id = ANY($1::uuid[]) AND banned_at IS NULL AND deactivated_at IS NULL',
       [ids],
     );
     return new Set(rows.map((r) => r.id));

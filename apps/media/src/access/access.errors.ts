@@ -6,4 +6,5 @@ export const AccessErrors = {
   channelNotFound: () => new AppError('NOT_FOUND', 'No such channel'),
   joinFirst: () => new AppError('FORBIDDEN', 'Join the channel before uploading to it'),
   notMember: () => new AppError('FORBIDDEN', 'You are not a member of this channel'),
+  archived: () => new AppError('FORBIDDEN', 'This channel is archived'),
 };

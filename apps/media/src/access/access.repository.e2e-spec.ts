@@ -20,8 +20,16 @@ describe('AccessRepository (real Postgres)', () => {
       row!.id,
       ann,
     ]);
-    expect(await repo.channelFacts(row!.id, ann)).toEqual({ kind: 'public', membership: 'owner' });
-    expect(await repo.channelFacts(row!.id, bob)).toEqual({ kind: 'public', membership: null });
+    expect(await repo.channelFacts(row!.id, ann)).toEqual({
+      kind: 'public',
+      membership: 'owner',
+      archived: false,
+    });
+    expect(await repo.channelFacts(row!.id, bob)).toEqual({
+      kind: 'public',
+      membership: null,
+      archived: false,
+    });
     expect(await repo.channelFacts('00000000-0000-4000-8000-000000000000', ann)).toBeNull();
   });
 });

@@ -8,14 +8,14 @@ import type { ChannelFacts } from '@chat/domain';
 export class AccessRepository {
   constructor(private readonly sql: Sql) {}
 
-  /** The channel's kind and the user's membership in it; null when there is no such channel. */
+  /** The channel's kind, the user's membership in it and its archival; null when there is no such channel. */
   async channelFacts(channelId: string, userId: string): Promise<ChannelFacts | null> {
-    const row = await this.sql.one<{ kind: ChannelKind; role: MemberRole | null }>(
-      `SELECT c.kind, m.role
+    const row = await this.sql.one<{ kind: ChannelKind; role: MemberRole | null; archived: boolean }>(
+      `SELECT c.kind, m.role, c.archived_at IS NOT NULL AS archived
          FROM channels c LEFT JOIN memberships m ON m.channel_id = c.id AND m.user_id = $2
         WHERE c.id = $1`,
       [channelId, userId],
     );
-    return row ? { kind: row.kind, membership: row.role } : null;
+    return row ? { kind: row.kind, membership: row.role, archived: row.archived } : null;
   }
 }

@@ -28,6 +28,7 @@ export class AccessService {
     const verdict = await this.decide(user, channelId, 'upload');
     if (verdict.allowed) return;
     if (verdict.code === 'NOT_FOUND') throw AccessErrors.channelNotFound();
+    if (verdict.reason === 'archived') throw AccessErrors.archived();
     throw verdict.reason === 'join-first' ? AccessErrors.joinFirst() : AccessErrors.notMember();
   }
 

@@ -38,6 +38,12 @@ export function isNotFound(err: unknown): boolean {
   return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.Code === 'NoSuchKey';
 }
 
+/** The store does not implement the operation (s3rver and some S3-compatibles: lifecycle rules). */
+export function isNotImplemented(err: unknown): boolean {
+  const e = err as SdkError;
+  return e?.name === 'NotImplemented' || e?.Code === 'NotImplemented' || e?.$metadata?.httpStatusCode === 501;
+}
+
 export function isNoSuchBucket(err: unknown): boolean {
   const e = err as SdkError;
   return e?.name === 'NoSuchBucket' || e?.Code === 'NoSuchBucket';

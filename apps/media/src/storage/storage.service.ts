@@ -2,10 +2,13 @@ import type { Readable } from 'node:stream';
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
+  GetBucketLifecycleConfigurationCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  PutBucketLifecycleConfigurationCommand,
   PutObjectCommand,
+  type LifecycleRule,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -20,7 +23,7 @@ import {
 import type { ReadinessProbe } from '@chat/platform';
 import { MEDIA_CONFIG, type MediaConfig } from '../config';
 import { createS3Client } from './s3-client';
-import { isNoSuchBucket, isNotFound, isTransient, StorageErrors } from './storage.errors';
+import { isNoSuchBucket, isNotFound, isNotImplemented, isTransient, StorageErrors } from './storage.errors';
 
 /** S3's smallest multipart part; the upload buffers at most `UPLOAD_QUEUE` of them per file. */
 const PART_SIZE = 5 * 1024 * 1024;
@@ -30,6 +33,8 @@ const BOOT_WAIT_MS = 5000;
 const RETRY_MAX_MS = 30_000;
 const PROBE_TIMEOUT_MS = 1500;
 const DELETE_CONCURRENCY = 8;
+/** The ID of the lifecycle rule media owns on its bucket (S3_ABORT_INCOMPLETE_UPLOADS_DAYS). */
+export const ABORT_UPLOADS_RULE_ID = 'chat-abort-incomplete-multipart-uploads';
 
 export interface ByteRange {
   /** First byte, inclusive. */
@@ -123,6 +128,13 @@ export class StorageService implements OnApplicationBootstrap, OnApplicationShut
         });
         this.logger.log(`created bucket ${this.bucket}`);
       }
+      if (this.config.s3.createBucket)
+        await this.ensureLifecycle().catch((err: unknown) => {
+          // A store that is down: the whole check is retried. A refusal (no permission for
+          // lifecycle rules): the bucket still serves files; the operator hears about it.
+          if (isTransient(err)) throw err;
+          this.logger.warn(`bucket ${this.bucket}: lifecycle rule not set (${describe(err)})`);
+        });
       this.retryDelayMs = 1000;
       return true;
     } catch (err) {
@@ -137,6 +149,56 @@ export class StorageService implements OnApplicationBootstrap, OnApplicationShut
       }
       return false;
     }
+  }
+
+  /**
+   * Keeps the rule that aborts incomplete multipart uploads on the bucket, next to whatever rules
+   * the bucket has already (they are kept as they are). Idempotent: nothing is written when the
+   * rule is there with the configured days, so replicas booting together agree. A store without
+   * lifecycle support (s3rver; some S3-compatible servers) gets a warning, and the bucket is still
+   * used: the rule is housekeeping, not a condition for serving files.
+   */
+  private async ensureLifecycle(): Promise<void> {
+    const days = this.config.s3.abortIncompleteUploadsDays;
+    if (!days) return;
+    let rules: LifecycleRule[] = [];
+    try {
+      const current = await this.client.send(
+        new GetBucketLifecycleConfigurationCommand({ Bucket: this.bucket }),
+      );
+      rules = current.Rules ?? [];
+    } catch (err) {
+      if (isNotImplemented(err)) return this.lifecycleUnsupported(err);
+      if ((err as { name?: string }).name !== 'NoSuchLifecycleConfiguration') throw err;
+    }
+    const ours = rules.find((r) => r.ID === ABORT_UPLOADS_RULE_ID);
+    if (ours?.Status === 'Enabled' && ours.AbortIncompleteMultipartUpload?.DaysAfterInitiation === days)
+      return;
+    const rule: LifecycleRule = {
+      ID: ABORT_UPLOADS_RULE_ID,
+      Status: 'Enabled',
+      Filter: { Prefix: '' },
+      AbortIncompleteMultipartUpload: { DaysAfterInitiation: days },
+    };
+    try {
+      await this.client.send(
+        new PutBucketLifecycleConfigurationCommand({
+          Bucket: this.bucket,
+          LifecycleConfiguration: { Rules: [...rules.filter((r) => r.ID !== ABORT_UPLOADS_RULE_ID), rule] },
+        }),
+      );
+    } catch (err) {
+      if (isNotImplemented(err)) return this.lifecycleUnsupported(err);
+      throw err;
+    }
+    this.logger.log(`bucket ${this.bucket}: incomplete multipart uploads are aborted after ${days} d`);
+  }
+
+  private lifecycleUnsupported(err: unknown): void {
+    this.logger.warn(
+      `bucket ${this.bucket}: the store does not support lifecycle rules (${describe(err)}); ` +
+        'incomplete multipart uploads are not aborted by the store (docs/operations.md "Object storage lifecycle")',
+    );
   }
 
   /**

@@ -1,14 +1,24 @@
 import type {
+  AccountDeletionPolicy,
   AuthResult,
   Channel,
   FileInfo,
+  Me,
   Member,
   Message,
   MessagePage,
+  PushKey,
   SearchResult,
+  SignInOptions,
   ThreadList,
+  TotpSetup,
   User,
+  Webhook,
+  WebhookCreated,
+  WebhookDelivery,
+  WebhookEventName,
 } from '@chat/contracts';
+import type { ChannelPreferences } from '../state/ports';
 import { ApiError, errorFromResponse, networkError } from './errors';
 import { publicJson, type FetchLike, type Http } from './http';
 import type { TokenManager } from './tokens';
@@ -20,6 +30,9 @@ const q = (params: Record<string, string | number | undefined>): string => {
   return parts.length ? `?${parts.join('&')}` : '';
 };
 const id = encodeURIComponent;
+
+/** `POST /channels/:id/webhooks`: incoming with a name only, outgoing with a target and events. */
+export type NewWebhook = { name: string } | { name: string; url: string; events: WebhookEventName[] };
 
 export interface SearchFilters {
   q: string;
@@ -48,12 +61,42 @@ export class AuthApi {
     });
   }
 
-  login(username: string, password: string): Promise<AuthResult> {
-    return publicJson(this.fetchImpl, this.base, '/auth/login', { username, password });
+  /** `code`: the two-factor code (or a recovery code), once the server asked for it. */
+  login(username: string, password: string, code?: string): Promise<AuthResult> {
+    return publicJson(this.fetchImpl, this.base, '/auth/login', {
+      username,
+      password,
+      ...(code ? { code } : {}),
+    });
   }
 
   async logout(refreshToken: string): Promise<void> {
     await publicJson(this.fetchImpl, this.base, '/auth/logout', { refreshToken });
+  }
+
+  /** What the sign-in screen offers: the password form, single sign-on (and its button's label). */
+  async signInOptions(): Promise<SignInOptions> {
+    let res: Response;
+    try {
+      res = await this.fetchImpl(`${this.base}/auth/sign-in-options`, {
+        headers: { accept: 'application/json' },
+      });
+    } catch {
+      throw networkError();
+    }
+    const data: unknown = await res.json().catch(() => null);
+    if (!res.ok) throw errorFromResponse(res.status, data, res.headers.get('retry-after'));
+    return data as SignInOptions;
+  }
+
+  /** Trades the one-time code a single sign-on left in `#/sso?code=` for tokens (once, within a minute). */
+  exchangeSsoCode(code: string): Promise<AuthResult> {
+    return publicJson(this.fetchImpl, this.base, '/auth/oidc/exchange', { code });
+  }
+
+  /** Where the browser goes to sign in at the identity provider; `returnTo` is a route (`/#/…`) to open after. */
+  ssoLoginUrl(returnTo?: string): string {
+    return `${this.base}/auth/oidc/login${returnTo ? `?returnTo=${encodeURIComponent(returnTo)}` : ''}`;
   }
 }
 
@@ -64,8 +107,22 @@ export class ChatApi {
     private readonly tokens: TokenManager,
   ) {}
 
-  me = () => this.http.json<User>('GET', '/auth/me');
+  me = () => this.http.json<Me>('GET', '/auth/me');
+  /** `email`: set (a verification link is sent), or null to clear; `emailNotifications`: digests on/off. */
+  updateMe = (patch: { email?: string | null; emailNotifications?: boolean }) =>
+    this.http.json<Me>('PATCH', '/auth/me', patch);
   searchUsers = (prefix: string) => this.http.json<User[]>('GET', `/users${q({ q: prefix })}`);
+  /** Two-factor: a new pending secret and recovery codes; enable with a code of it; disable with a code. */
+  setupTwoFactor = () => this.http.json<TotpSetup>('POST', '/auth/2fa/setup');
+  enableTwoFactor = (code: string) => this.http.json<null>('POST', '/auth/2fa/enable', { code });
+  disableTwoFactor = (code: string) => this.http.json<null>('POST', '/auth/2fa/disable', { code });
+
+  /** Account deletion: what it asks for, and the deletion itself (password, or username for SSO). */
+  deletionPolicy = () => this.http.json<AccountDeletionPolicy>('GET', '/auth/me/deletion-policy');
+  deleteAccount = (confirmation: { password?: string; confirm?: string; eraseMessages?: boolean }) =>
+    this.http.json<null>('DELETE', '/auth/me', confirmation);
+  /** The JSON archive of what the caller wrote and uploaded. */
+  exportData = () => this.http.blob('/auth/me/export');
 
   channels = () => this.http.json<Channel[]>('GET', '/channels');
   publicChannels = (search?: string) =>
@@ -82,6 +139,18 @@ export class ChatApi {
     this.http.json<Member>('POST', `/channels/${id(channelId)}/members`, { userId });
   removeMember = (channelId: string, userId: string) =>
     this.http.json<null>('DELETE', `/channels/${id(channelId)}/members/${id(userId)}`);
+  setPreferences = (channelId: string, prefs: ChannelPreferences) =>
+    this.http.json<Channel>('PUT', `/channels/${id(channelId)}/preferences`, prefs);
+  webhooks = (channelId: string) => this.http.json<Webhook[]>('GET', `/channels/${id(channelId)}/webhooks`);
+  createWebhook = (channelId: string, hook: NewWebhook) =>
+    this.http.json<WebhookCreated>('POST', `/channels/${id(channelId)}/webhooks`, hook);
+  deleteWebhook = (channelId: string, webhookId: string) =>
+    this.http.json<null>('DELETE', `/channels/${id(channelId)}/webhooks/${id(webhookId)}`);
+  webhookDeliveries = (channelId: string, webhookId: string, limit = 50) =>
+    this.http.json<{ deliveries: WebhookDelivery[] }>(
+      'GET',
+      `/channels/${id(channelId)}/webhooks/${id(webhookId)}/deliveries${q({ limit })}`,
+    );
   openDm = (userId: string) => this.http.json<Channel>('POST', '/dms', { userId });
 
   history = (channelId: string, opts: { before?: number; after?: number; limit?: number } = {}) =>
@@ -113,6 +182,12 @@ export class ChatApi {
     this.http.json<null>('POST', `/channels/${id(channelId)}/read`, { seq });
   sendMessage = (channelId: string, body: string, clientId?: string, attachmentIds?: string[]) =>
     this.http.json<Message>('POST', `/channels/${id(channelId)}/messages`, { body, clientId, attachmentIds });
+
+  pushKey = () => this.http.json<PushKey>('GET', '/push/key');
+  /** A browser's PushSubscription.toJSON(): `{ endpoint, keys: { p256dh, auth } }`. */
+  subscribePush = (sub: { endpoint: string; keys: { p256dh: string; auth: string } }) =>
+    this.http.json<unknown>('POST', '/push/subscriptions', sub);
+  unsubscribePush = (endpoint: string) => this.http.json<null>('DELETE', '/push/subscriptions', { endpoint });
 
   fileBlob = (fileId: string, variant: 'inline' | 'thumb' | 'download', signal?: AbortSignal) =>
     this.http.blob(`/files/${id(fileId)}${variant === 'download' ? '' : q({ [variant]: 1 })}`, signal);

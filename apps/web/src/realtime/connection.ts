@@ -130,6 +130,7 @@ export class Realtime implements RealtimePort {
     socket.on(SERVER_EVENTS.memberLeft, (e) => ev['member:left'](e));
     socket.on(SERVER_EVENTS.messageReactions, (e) => ev['message:reactions'](e));
     socket.on(SERVER_EVENTS.threadUpdated, (e) => ev['thread:updated'](e));
+    socket.on(SERVER_EVENTS.notification, (n) => ev.notification(n));
     // The token expired (or the user was banned) and the server is about to close the socket:
     // start the refresh now, so the new connection is ready as soon as the old one is gone.
     socket.on(SERVER_EVENTS.sessionEnded, () => {

@@ -41,13 +41,16 @@ describe('offline queue', () => {
 
   it('drops a pending entry when our confirmed message with its clientId arrives', () => {
     const box = enqueue(enqueue([], draft('a')), draft('b'));
-    const confirmed = msg(7, { clientId: 'a', author: { id: alice.id, username: alice.username } });
+    const confirmed = msg(7, {
+      clientId: 'a',
+      author: { id: alice.id, username: alice.username, bot: false },
+    });
     expect(reconcile(box, [confirmed], alice.id).map((p) => p.clientId)).toEqual(['b']);
   });
 
   it("ignores someone else's message that happens to carry the same clientId", () => {
     const box = enqueue([], draft('a'));
-    const theirs = msg(7, { clientId: 'a', author: { id: bob.id, username: bob.username } });
+    const theirs = msg(7, { clientId: 'a', author: { id: bob.id, username: bob.username, bot: false } });
     expect(reconcile(box, [theirs], alice.id)).toBe(box);
   });
 

@@ -3,12 +3,16 @@ import type {
   Member,
   Message,
   MessagePage,
+  Notification,
   SendMessagePayload,
   ServerToClientEvents,
   SyncChannelResult,
   ThreadList,
   User,
 } from '@chat/contracts';
+
+/** `PUT /channels/:id/preferences` body: either field alone changes only itself. */
+export type ChannelPreferences = Partial<Pick<Channel, 'notify' | 'muted'>>;
 
 /** The pushes about chat state the store handles; `session:ended` belongs to the connection. */
 export type ChatEvents = Omit<ServerToClientEvents, 'session:ended'>;
@@ -58,4 +62,14 @@ export interface RestPort {
   replies(rootId: string, after?: number): Promise<MessagePage>;
   /** Threads the caller follows, newest activity first. */
   myThreads(): Promise<ThreadList>;
+  /** `PUT /channels/:id/preferences`: the caller's notify level and mute; the channel as they see it. */
+  setPreferences(channelId: string, prefs: ChannelPreferences): Promise<Channel>;
+}
+
+/**
+ * Where a `notification` goes while the page is hidden: the system's notification centre
+ * (ui/attention.ts), which shows it only if the person granted permission.
+ */
+export interface NotifierPort {
+  system(n: Notification): void;
 }

@@ -1,4 +1,4 @@
-import type { Channel, Message, SendMessagePayload } from '@chat/contracts';
+import type { Channel, Message, Notification, SendMessagePayload } from '@chat/contracts';
 import { ApiError } from '../api/errors';
 import { alice, bob, channel, deferred, member, msg, range } from '../testing/fixtures';
 import { forChannel, forThread } from './outbox';
@@ -51,6 +51,12 @@ function fakeServer(initial: Message[] = []) {
     replies: (rootId) =>
       Promise.resolve({ messages: messages.filter((m) => m.threadId === rootId), hasMore: false }),
     myThreads: () => Promise.resolve({ threads: [], unreadThreads: 0, hasMore: false, next: null }),
+    setPreferences: (channelId, prefs) => {
+      const i = channels.findIndex((c) => c.id === channelId);
+      if (i < 0) return Promise.reject(new ApiError('NOT_FOUND', 'No such channel'));
+      channels[i] = { ...channels[i], ...prefs };
+      return Promise.resolve({ ...channels[i] });
+    },
   };
   const rt: RealtimePort & {
     typingSent: [string, boolean][];
@@ -80,7 +86,7 @@ function fakeServer(initial: Message[] = []) {
           msg(messages.length + 1, {
             body: p.body,
             clientId: p.clientId ?? null,
-            author: { id: alice.id, username: 'alice' },
+            author: { id: alice.id, username: 'alice', bot: false },
           }),
         ),
       );
@@ -597,5 +603,118 @@ describe('threads, reactions, mentions and catch-up of changes', () => {
     // Catch-up filled everything after it, so the timeline has no hole.
     expect(seqs[seqs.length - 1]).toBe(300);
     expect(seqs.every((s, i) => i === 0 || s === seqs[i - 1] + 1)).toBe(true);
+  });
+});
+
+describe('notifications', () => {
+  const note = (over: Partial<Notification> = {}): Notification => ({
+    kind: 'mention',
+    channelId: 'c2',
+    messageId: 'm-c2-3',
+    seq: 3,
+    title: 'bob in #random',
+    body: '@alice look',
+    ...over,
+  });
+
+  function setup(visible: { now: boolean }) {
+    const server = fakeServer(range(1, 3));
+    const shown: Notification[] = [];
+    const store = new ChatStore({
+      me: alice,
+      rest: server.rest,
+      rt: server.rt,
+      isVisible: () => visible.now,
+      notifier: { system: (n) => shown.push(n) },
+      outboxStorage: { load: () => [], save: () => undefined },
+    });
+    return { server, store, shown };
+  }
+
+  it('shows a system notification while the page is hidden, and no toast', async () => {
+    const { store, shown } = setup({ now: false });
+    await store.loadChannels();
+    await store.select('c1');
+    store.events.notification(note());
+    expect(shown).toEqual([note()]);
+    expect(store.getState().toasts).toEqual([]);
+  });
+
+  it('toasts while visible, one per channel (the newest), linking to the message', async () => {
+    const { store, shown } = setup({ now: true });
+    await store.loadChannels();
+    await store.select('c1');
+    store.events.notification(note());
+    store.events.notification(note({ seq: 4, messageId: 'm-c2-4', body: '@alice again' }));
+    expect(shown).toEqual([]);
+    expect(store.getState().toasts).toEqual([
+      expect.objectContaining({
+        kind: 'message',
+        label: 'Mention',
+        text: 'bob in #random: @alice again',
+        link: { channelId: 'c2', seq: 4 },
+      }),
+    ]);
+  });
+
+  it('stays quiet for the channel being read at its newest message, but not when scrolled up', async () => {
+    const { store } = setup({ now: true });
+    await store.loadChannels();
+    await store.select('c2');
+    store.events.notification(note());
+    expect(store.getState().toasts).toEqual([]);
+    store.setScrolledUp('c2', true);
+    store.events.notification(note({ seq: 4 }));
+    expect(store.getState().toasts).toHaveLength(1);
+  });
+
+  it('drops what the channel level or mute no longer allows, and unknown channels', async () => {
+    const { store, shown } = setup({ now: false });
+    await store.loadChannels();
+    await store.setPreferences('c2', { notify: 'mentions' });
+    store.events.notification(note({ kind: 'message' }));
+    await store.setPreferences('c2', { muted: true, notify: 'all' });
+    store.events.notification(note());
+    store.events.notification(note({ channelId: 'nope' }));
+    expect(shown).toEqual([]);
+  });
+
+  it('changes the level at once, keeps the server answer, and puts it back when refused', async () => {
+    const { server, store } = setup({ now: true });
+    await store.loadChannels();
+    const pending = store.setPreferences('c2', { notify: 'all' });
+    expect(store.getState().channels.find((c) => c.id === 'c2')?.notify).toBe('all');
+    expect(await pending).toBe(true);
+    server.rest.setPreferences = () => Promise.reject(new ApiError('FORBIDDEN', 'No'));
+    expect(await store.setPreferences('c2', { muted: true })).toBe(false);
+    const c2 = store.getState().channels.find((c) => c.id === 'c2');
+    expect(c2).toMatchObject({ notify: 'all', muted: false });
+    expect(store.getState().toasts.map((t) => t.text)).toEqual([
+      'Could not change notifications for #random: No',
+    ]);
+  });
+
+  it('takes the level and mute from channel:updated, but not its counters', async () => {
+    const { store } = setup({ now: true });
+    await store.loadChannels();
+    const cur = store.getState().channels.find((c) => c.id === 'c2')!;
+    store.channelUpdated({ ...cur, notify: 'none', muted: true, unreadCount: 99, mentionCount: 9 });
+    expect(store.getState().channels.find((c) => c.id === 'c2')).toMatchObject({
+      notify: 'none',
+      muted: true,
+      unreadCount: cur.unreadCount,
+      mentionCount: cur.mentionCount,
+    });
+  });
+
+  it('takes archival from channel:updated, and its undoing', async () => {
+    const { store } = setup({ now: true });
+    await store.loadChannels();
+    const cur = store.getState().channels.find((c) => c.id === 'c2')!;
+    const at = '2026-12-06T12:00:00.000Z';
+    store.channelUpdated({ ...cur, archivedAt: at });
+    expect(store.getState().channels.find((c) => c.id === 'c2')?.archivedAt).toBe(at);
+    store.channelUpdated({ ...cur, archivedAt: null });
+    expect(store.getState().channels.find((c) => c.id === 'c2')?.archivedAt).toBeNull();
   });
 });

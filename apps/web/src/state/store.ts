@@ -5,11 +5,20 @@ import {
   type MemberEvent,
   type Message,
   type MessageReactionsEvent,
+  type Notification,
   type User,
 } from '@chat/contracts';
 import { describeError } from '../api/errors';
 import { titleOf } from '../util/format';
-import type { ChatEvents, ConnectionState, RealtimePort, RestPort } from './ports';
+import { NOTIFICATION_LABEL, notifies } from './attention';
+import type {
+  ChannelPreferences,
+  ChatEvents,
+  ConnectionState,
+  NotifierPort,
+  RealtimePort,
+  RestPort,
+} from './ports';
 import { ChannelsSlice, type ChannelsState } from './slices/channels';
 import { HistorySlice, type HistoryState } from './slices/history';
 import { MembersSlice, type MembersState } from './slices/members';
@@ -43,6 +52,8 @@ export interface StoreDeps {
   now?: () => number;
   /** Whether the page is visible (a hidden tab does not read messages). */
   isVisible?: () => boolean;
+  /** System notifications while the page is hidden; without one, a hidden page shows none. */
+  notifier?: NotifierPort;
   outboxStorage?: OutboxStorage;
   setTimer?: (fn: () => void, ms: number) => unknown;
   clearTimer?: (handle: unknown) => void;
@@ -61,6 +72,8 @@ export class ChatStore {
   private readonly listeners = new Set<() => void>();
   private snapshot: ChatState | null = null;
   private readonly leaving = new Set<string>();
+  /** Channels whose open message list is scrolled up from the newest message. */
+  private readonly scrolledUp = new Set<string>();
   private readonly session: SessionSlice;
   private readonly channels: ChannelsSlice;
   private readonly history: HistorySlice;
@@ -188,7 +201,7 @@ export class ChatStore {
     if (connection !== 'live') this.typing.sender.stop();
   }
 
-  notify(text: string, kind: Toast['kind'] = 'error'): void {
+  notify(text: string, kind: Exclude<Toast['kind'], 'message'> = 'error'): void {
     this.toasts.notify(text, kind);
   }
 
@@ -286,7 +299,29 @@ export class ChatStore {
     'channel:updated': (c) => this.channelUpdated(c),
     'member:joined': (e) => this.onMembership(e, true),
     'member:left': (e) => this.onMembership(e, false),
+    notification: (n) => this.onNotification(n),
   };
+
+  /**
+   * A new message concerns the person. Hidden page: a system notification. Visible: a quiet toast,
+   * unless they are looking at that very place already (the channel open, at its newest message).
+   */
+  private onNotification(n: Notification): void {
+    const c = this.channels.get(n.channelId);
+    if (!c || !notifies(c, n.kind)) return;
+    if (!(this.deps.isVisible ?? (() => true))()) {
+      this.deps.notifier?.system(n);
+      return;
+    }
+    if (this.channels.state.activeId === n.channelId && !this.scrolledUp.has(n.channelId)) return;
+    this.toasts.message(NOTIFICATION_LABEL[n.kind], `${n.title}: ${n.body}`, n.channelId, n.seq);
+  }
+
+  /** The open message list scrolled away from (or back to) the newest message. */
+  setScrolledUp(channelId: string, up: boolean): void {
+    if (up) this.scrolledUp.add(channelId);
+    else this.scrolledUp.delete(channelId);
+  }
 
   private onMessage(m: Message): void {
     const c = this.channels.get(m.channelId);
@@ -308,8 +343,40 @@ export class ChatStore {
   channelUpdated(c: Channel): void {
     const cur = this.channels.get(c.id);
     if (!cur) return;
-    // The pushed copy's per-caller counters are not ours: keep our own.
-    this.channels.put({ ...cur, name: c.name, topic: c.topic, memberCount: c.memberCount });
+    // The pushed copy's counters are not ours to take (ours count live); its notify level and
+    // mute are the caller's own, changed here or in another tab.
+    this.channels.put({
+      ...cur,
+      name: c.name,
+      topic: c.topic,
+      memberCount: c.memberCount,
+      archivedAt: c.archivedAt,
+      notify: c.notify ?? cur.notify,
+      muted: c.muted ?? cur.muted,
+    });
+  }
+
+  /**
+   * Changes the caller's notify level or mute for a channel: shown at once, settled by the
+   * server's answer, put back (with a notice) if refused.
+   */
+  async setPreferences(channelId: string, prefs: ChannelPreferences): Promise<boolean> {
+    const before = this.channels.get(channelId);
+    if (!before) return false;
+    const apply = (p: ChannelPreferences) => {
+      const cur = this.channels.get(channelId);
+      if (cur) this.channels.put({ ...cur, ...p });
+    };
+    apply(prefs);
+    try {
+      const c = await this.deps.rest.setPreferences(channelId, prefs);
+      apply({ notify: c.notify, muted: c.muted });
+      return true;
+    } catch (err) {
+      apply({ notify: before.notify, muted: before.muted });
+      this.notify(`Could not change notifications for ${titleOf(before)}: ${describeError(err)}`);
+      return false;
+    }
   }
 
   private onMembership(e: MemberEvent, joined: boolean): void {

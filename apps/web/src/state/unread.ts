@@ -42,10 +42,6 @@ export function markRead(channel: Channel): Channel {
     : { ...channel, unreadCount: 0, mentionCount: 0 };
 }
 
-/** Total for the tab title, DMs and channels alike. */
-export const totalUnread = (channels: Channel[]): number =>
-  channels.reduce((n, c) => n + Math.max(0, c.unreadCount), 0);
-
 /**
  * Tracks which read marker we last sent per channel, so `channel:read` goes out only when the
  * marker moves forward (the server keeps the highest anyway; this just saves traffic).

@@ -6,12 +6,14 @@ export const alice: User = {
   username: 'alice',
   roles: ['member'],
   createdAt: '2025-01-01T00:00:00.000Z',
+  bot: false,
 };
 export const bob: User = {
   id: 'u-bob',
   username: 'bob',
   roles: ['member'],
   createdAt: '2025-01-01T00:00:00.000Z',
+  bot: false,
 };
 
 export function msg(seq: number, over: Partial<Message> = {}): Message {
@@ -19,7 +21,7 @@ export function msg(seq: number, over: Partial<Message> = {}): Message {
     id: `m-${over.channelId ?? 'c1'}-${seq}`,
     channelId: 'c1',
     seq,
-    author: { id: bob.id, username: bob.username },
+    author: { id: bob.id, username: bob.username, bot: false },
     body: `message ${seq}`,
     attachments: [],
     clientId: null,
@@ -51,6 +53,9 @@ export function channel(over: Partial<Channel> = {}): Channel {
     lastSeq: 0,
     unreadCount: 0,
     mentionCount: 0,
+    notify: over.kind === 'dm' ? 'all' : 'mentions',
+    muted: false,
+    archivedAt: null,
     ...over,
   };
 }
@@ -61,6 +66,7 @@ export function member(user: User, over: Partial<Member> = {}): Member {
     username: user.username,
     role: 'member',
     online: false,
+    bot: user.bot,
     joinedAt: user.createdAt,
     ...over,
   };

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { User } from '@chat/contracts';
 import { AuthApi, ChatApi } from '../api/chat-api';
 import { Http, refreshCall } from '../api/http';
@@ -6,10 +6,14 @@ import { browserLock, browserSessionStorage, TokenManager, type Session } from '
 import { restore } from '../state/outbox';
 import { ChatStore } from '../state/store';
 import { Realtime } from '../realtime/connection';
+import { BrowserNotifier } from '../pwa/notifier';
+import { disablePush, resyncPush } from '../pwa/push';
+import { onWorkerMessage, openInApp } from '../pwa/registration';
 import { AuthScreen } from './AuthScreen';
 import { BlobCache } from './blob-cache';
 import { ChatShell } from './ChatShell';
 import { RuntimeContext, type Runtime } from './runtime';
+import { TwoFactorGate } from './settings/TwoFactorSettings';
 
 /** Same origin as the page: the front door routes /auth, /files, /socket.io and the REST prefixes. */
 const ORIGIN = window.location.origin;
@@ -55,15 +59,24 @@ export function App() {
 function SignedIn({ user }: { user: User }) {
   // Once per mount: the parent keys this component by user id.
   const [runtime] = useState(() => createRuntime(user));
+  return (
+    <RuntimeContext.Provider value={runtime.value}>
+      <TwoFactorGate>
+        <Started runtime={runtime}>
+          <ChatShell />
+        </Started>
+      </TwoFactorGate>
+    </RuntimeContext.Provider>
+  );
+}
+
+/** Connects and loads the chat once mounted: past the two-factor gate, not before. */
+function Started({ runtime, children }: { runtime: { start(): void; stop(): void }; children: ReactNode }) {
   useEffect(() => {
     runtime.start();
     return () => runtime.stop();
   }, [runtime]);
-  return (
-    <RuntimeContext.Provider value={runtime.value}>
-      <ChatShell />
-    </RuntimeContext.Provider>
-  );
+  return <>{children}</>;
 }
 
 function createRuntime(user: User): { value: Runtime; start(): void; stop(): void } {
@@ -83,6 +96,7 @@ function createRuntime(user: User): { value: Runtime; start(): void; stop(): voi
     rest: api,
     rt: realtime,
     isVisible: () => document.visibilityState === 'visible',
+    notifier: new BrowserNotifier(),
     outboxStorage: {
       load: () => restore(localStorage.getItem(outboxKey(user.id))),
       save: (box) =>
@@ -98,13 +112,22 @@ function createRuntime(user: User): { value: Runtime; start(): void; stop(): voi
   const onVisible = () => {
     if (document.visibilityState === 'visible') chat.onVisible();
   };
+  let stopWorkerMessages: () => void = () => undefined;
   const signOut = () => {
     const refreshToken = tokens.current?.refreshToken;
     // Messages still queued on this device are dropped with the login (a shared computer).
     localStorage.removeItem(outboxKey(user.id));
-    signingOut = true;
-    tokens.signOut();
-    if (refreshToken) authApi.logout(refreshToken).catch(() => undefined);
+    // Nor may this person's notifications keep arriving here: the device's push subscription goes
+    // too, while the token can still say whose it is (bounded, so sign-out never hangs on it).
+    const forgetDevice = Promise.race([
+      disablePush(api).catch(() => undefined),
+      new Promise((done) => setTimeout(done, 3000)),
+    ]);
+    void forgetDevice.then(() => {
+      signingOut = true;
+      tokens.signOut();
+      if (refreshToken) authApi.logout(refreshToken).catch(() => undefined);
+    });
   };
   return {
     value: { store: chat, api, tokens, blobs, signOut },
@@ -122,8 +145,14 @@ function createRuntime(user: User): { value: Runtime; start(): void; stop(): voi
       );
       document.addEventListener('visibilitychange', onVisible);
       window.addEventListener('focus', onVisible);
+      stopWorkerMessages = onWorkerMessage((m) => {
+        if (m.type === 'chat:open') openInApp(m.url);
+        else chat.events.notification(m.notification);
+      });
+      void resyncPush(api);
     },
     stop() {
+      stopWorkerMessages();
       document.removeEventListener('visibilitychange', onVisible);
       window.removeEventListener('focus', onVisible);
       realtime.stop();

@@ -1,18 +1,23 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { totalUnread } from '../state/unread';
+import { attentionCount, tabTitle } from '../state/attention';
+import { FaviconBadge } from '../pwa/badge';
 import { Conversation } from './Conversation';
 import { titleOf } from '../util/format';
 import { BrowseChannelsDialog, CreateChannelDialog, NewDmDialog, type DialogName } from './dialogs';
 import { SearchDialog } from './HeaderTools';
 import { MembersPanel } from './MembersPanel';
 import { ThreadPanel, ThreadsList } from './ThreadPanel';
-import { channelHash, parseRoute } from '../util/permalink';
+import { channelHash, isSettingsRoute, parseRoute } from '../util/permalink';
+import { Settings } from './Settings';
+import { AdminConsole } from './admin/AdminConsole';
+import { isAdminRoute } from './admin/admin-logic';
 import { useChat, useRuntime } from './runtime';
 import { Sidebar } from './Sidebar';
 import { Toasts } from './Toasts';
 
 const channelFromHash = (): string | null => parseRoute(window.location.hash)?.channelId ?? null;
 const isPhone = () => window.matchMedia('(max-width: 760px)').matches;
+const favicon = new FaviconBadge();
 
 /** The signed-in layout: sidebar, conversation, members; the URL hash names the open channel. */
 export function ChatShell() {
@@ -24,6 +29,10 @@ export function ChatShell() {
   const [membersOpen, setMembersOpen] = useState(() => !isPhone());
   const [dialog, setDialog] = useState<DialogName>(null);
   const [threadsOpen, setThreadsOpen] = useState(false);
+  /** `#/settings` is open in place of the conversation. */
+  const [settings, setSettings] = useState(() => isSettingsRoute(window.location.hash));
+  /** `#/admin` is open in place of the conversation (AdminConsole decides who may see it). */
+  const [admin, setAdmin] = useState(() => isAdminRoute(window.location.hash));
   const threadOpen = useChat((s) => s.thread !== null);
   /** The message a permalink asked for (`n` renews the same request). */
   const [focus, setFocus] = useState<{ seq: number; n: number } | null>(null);
@@ -42,6 +51,8 @@ export function ChatShell() {
 
   const open = useCallback(
     (id: string | null) => {
+      setSettings(false);
+      setAdmin(false);
       void store.select(id);
       setNavOpen(false);
     },
@@ -70,7 +81,11 @@ export function ChatShell() {
 
   useEffect(() => {
     const onHash = () => {
-      const route = parseRoute(window.location.hash);
+      const hash = window.location.hash;
+      setSettings(isSettingsRoute(hash));
+      setAdmin(isAdminRoute(hash));
+      if (isSettingsRoute(hash) || isAdminRoute(hash)) return setNavOpen(false);
+      const route = parseRoute(hash);
       if (route?.seq) void openPermalink(route.channelId, route.seq);
       else if (route && route.channelId !== store.getState().activeId) void store.select(route.channelId);
     };
@@ -79,8 +94,8 @@ export function ChatShell() {
   }, [store, openPermalink]);
 
   useEffect(() => {
-    // Until the list is in, the hash is what we were asked to open: leave it.
-    if (!loaded) return;
+    // Until the list is in, the hash is what we were asked to open: leave it. Settings own theirs.
+    if (!loaded || settings || admin) return;
     if (activeId) named.current = activeId;
     // A permalink stays in the address bar while it is the open channel's.
     const route = parseRoute(window.location.hash);
@@ -89,15 +104,24 @@ export function ChatShell() {
     if (window.location.hash !== want) {
       history.replaceState(null, '', want || window.location.pathname + window.location.search);
     }
-  }, [activeId, loaded]);
+  }, [activeId, loaded, settings, admin]);
 
-  // Unread total in the tab title, so a background tab still says something happened.
-  const unread = totalUnread(channels);
+  // The count in the tab title and on the favicon, so a background tab still says something
+  // happened; both go back to plain as things are read (and when this login ends).
+  const unread = attentionCount(channels);
   const active = channels.find((c) => c.id === activeId);
+  const where = settings ? 'Settings' : admin ? 'Admin console' : active ? titleOf(active) : null;
   useEffect(() => {
-    const where = active ? titleOf(active) : 'Chat';
-    document.title = unread ? `(${unread}) ${where} · Chat` : `${where} · Chat`;
-  }, [unread, active]);
+    document.title = tabTitle(unread, where);
+    favicon.set(unread);
+  }, [unread, where]);
+  useEffect(
+    () => () => {
+      document.title = 'Chat';
+      favicon.clear();
+    },
+    [],
+  );
 
   useEffect(() => {
     if (!navOpen) return;
@@ -111,7 +135,7 @@ export function ChatShell() {
   return (
     <div
       className={`shell${navOpen ? ' nav-open' : ''}${
-        (membersOpen && active) || threadOpen || threadsOpen ? ' members-open' : ''
+        !settings && !admin && ((membersOpen && active) || threadOpen || threadsOpen) ? ' members-open' : ''
       }`}
     >
       <Sidebar
@@ -125,15 +149,21 @@ export function ChatShell() {
         }}
       />
       <div className="scrim" aria-hidden="true" onClick={() => setNavOpen(false)} />
-      <Conversation
-        channel={active ?? null}
-        onShowNav={() => setNavOpen(true)}
-        membersOpen={membersOpen}
-        onToggleMembers={() => setMembersOpen((v) => !v)}
-        onDialog={setDialog}
-        focus={focus}
-      />
-      {threadsOpen ? (
+      {settings ? (
+        <Settings onShowNav={() => setNavOpen(true)} />
+      ) : admin ? (
+        <AdminConsole onShowNav={() => setNavOpen(true)} />
+      ) : (
+        <Conversation
+          channel={active ?? null}
+          onShowNav={() => setNavOpen(true)}
+          membersOpen={membersOpen}
+          onToggleMembers={() => setMembersOpen((v) => !v)}
+          onDialog={setDialog}
+          focus={focus}
+        />
+      )}
+      {settings || admin ? null : threadsOpen ? (
         <ThreadsList onOpen={open} onClose={() => setThreadsOpen(false)} />
       ) : active && threadOpen ? (
         <ThreadPanel channel={active} />

@@ -8,7 +8,9 @@ import { Composer, type Upload } from './Composer';
 import type { DialogName } from './dialogs';
 import { LockIcon, MenuIcon, PeopleIcon } from './icons';
 import { PinsButton, SearchButton, Topic } from './HeaderTools';
+import { IntegrationsButton } from './Integrations';
 import { MessageList } from './MessageList';
+import { NotifyMenu } from './NotifyMenu';
 import { useChat, useRuntime } from './runtime';
 
 let uploadSeq = 0;
@@ -58,6 +60,8 @@ export function Conversation({
             </div>
             <SearchButton onOpen={() => onDialog('search')} />
             <PinsButton channel={channel} />
+            <NotifyMenu channel={channel} />
+            <IntegrationsButton channel={channel} />
             <button
               type="button"
               className="ghost small members-toggle"
@@ -96,6 +100,10 @@ export function Conversation({
                 </button>
               </div>
             </>
+          ) : connection === 'offline' ? (
+            <p className="muted">
+              You are offline. Your conversations will load when the connection is back.
+            </p>
           ) : (
             <p className="muted">Loading…</p>
           )}
@@ -204,13 +212,20 @@ function ChannelBody({ channel, focus }: { channel: Channel; focus: { seq: numbe
     >
       <MessageList channel={channel} focus={focus} />
       <TypingLine channelId={channel.id} />
-      <Composer
-        channel={channel}
-        uploads={uploads}
-        onFiles={addFiles}
-        onRemoveUpload={removeUpload}
-        onSent={() => setUploads((l) => l.filter((u) => u.status === 'uploading'))}
-      />
+      {channel.archivedAt ? (
+        // Read-only: the server refuses new messages in an archived channel.
+        <p className="archived-banner" role="status">
+          This channel is archived
+        </p>
+      ) : (
+        <Composer
+          channel={channel}
+          uploads={uploads}
+          onFiles={addFiles}
+          onRemoveUpload={removeUpload}
+          onSent={() => setUploads((l) => l.filter((u) => u.status === 'uploading'))}
+        />
+      )}
       {dragging && (
         <div className="drop-overlay" aria-hidden="true">
           <div>Drop files to share them in {titleOf(channel)}</div>

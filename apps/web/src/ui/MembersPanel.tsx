@@ -3,6 +3,7 @@ import type { Channel, Member } from '@chat/contracts';
 import { describeError } from '../api/errors';
 import { canInvite, canModerate, isOnline } from '../state/selectors';
 import { titleOf } from '../util/format';
+import { BotBadge } from './BotBadge';
 import { UserSearch } from './dialogs';
 import { sameItems, useChat, useRuntime } from './runtime';
 
@@ -103,8 +104,11 @@ export function MembersPanel({ channel, onClose }: { channel: Channel; onClose: 
               <span className="member-name">
                 {m.username}
                 {self && <span className="muted"> (you)</span>}
+
                 <span className="sr-only">{on ? ', online' : ', offline'}</span>
               </span>
+              {/* Beside the name, not in it: a long name is cut short, the badge must not be. */}
+              {m.bot && <BotBadge />}
               {m.role === 'owner' && channel.kind !== 'dm' && <span className="tag">owner</span>}
               {moderate && !self && (
                 <button

@@ -17,6 +17,7 @@ import { describeError } from '../api/errors';
 import { dayKey, formatDay, formatFull, formatTime, hueOf, titleOf } from '../util/format';
 import { permalinkUrl } from '../util/permalink';
 import { Attachment } from './attachments';
+import { BotBadge } from './BotBadge';
 import { ClockIcon, PinIcon, ThreadIcon } from './icons';
 import { Markdown } from './Markdown';
 import { AddReaction, Reactions } from './Reactions';
@@ -66,8 +67,15 @@ export const MessageList = memo(function MessageList({
     const el = scroller.current;
     if (el) el.scrollTop = el.scrollHeight;
     stick.current = true;
+    store.setScrolledUp(channel.id, false);
     setNewBelow(0);
   };
+
+  // A notification for this channel while the reader is up in its history still shows a toast.
+  useEffect(() => {
+    store.setScrolledUp(channel.id, false);
+    return () => store.setScrolledUp(channel.id, false);
+  }, [store, channel.id]);
 
   // After each render: keep the reading position when older messages were put on top, follow
   // the bottom when the reader was there, otherwise count what arrived below.
@@ -121,6 +129,7 @@ export const MessageList = memo(function MessageList({
     const el = scroller.current?.querySelector<HTMLElement>(`li.msg[data-seq="${focusSeq}"]`);
     if (!el) return;
     stick.current = false;
+    store.setScrolledUp(channel.id, true);
     el.scrollIntoView({ block: 'center' });
     setHighlight(focusSeq);
     const t = setTimeout(() => setHighlight(null), 4000);
@@ -139,6 +148,7 @@ export const MessageList = memo(function MessageList({
     const el = scroller.current;
     if (!el) return;
     stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM_PX;
+    store.setScrolledUp(channel.id, !stick.current);
     if (stick.current && newBelow) setNewBelow(0);
     if (el.scrollTop < 300 && hasOlder && !loading) void store.loadOlder(channel.id);
   };
@@ -294,6 +304,7 @@ export const MessageItem = memo(function MessageItem({
         {!grouped && (
           <div className="msg-meta">
             <span className="msg-author">{mine ? 'You' : m.author.username}</span>
+            {m.author.bot && <BotBadge />}
             <time dateTime={m.createdAt} title={formatFull(m.createdAt)}>
               {formatTime(m.createdAt)}
             </time>

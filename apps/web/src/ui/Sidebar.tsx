@@ -1,8 +1,10 @@
 import type { Channel } from '@chat/contracts';
 import type { ConnectionState } from '../state/ports';
-import { dmPartner, isOnline } from '../state/selectors';
+import { dmPartner, isOnline, isStaff } from '../state/selectors';
 import type { DialogName } from './dialogs';
-import { LockIcon, PlusIcon, SearchIcon, ThreadIcon } from './icons';
+import { BellOffIcon, GearIcon, LockIcon, PlusIcon, SearchIcon, ThreadIcon } from './icons';
+import { SETTINGS_HASH } from '../util/permalink';
+import { ADMIN_HASH } from './admin/admin-logic';
 import { useChat, useRuntime } from './runtime';
 
 const byName = (a: Channel, b: Channel) => a.name.localeCompare(b.name, undefined, { sensitivity: 'base' });
@@ -30,6 +32,7 @@ export function Sidebar({
   const channels = useChat((s) => s.channels);
   const activeId = useChat((s) => s.activeId);
   const me = useChat((s) => s.me);
+  const staff = isStaff(me);
   const connection = useChat((s) => s.connection);
   const channelsLoaded = useChat((s) => s.channelsLoaded);
   const rooms = channels.filter((c) => c.kind !== 'dm').sort(byName);
@@ -66,6 +69,16 @@ export function Sidebar({
               )}
             </button>
           </li>
+          {staff && (
+            <li>
+              <a href={ADMIN_HASH} className="side-item" onClick={onClose}>
+                <span className="side-icon" aria-hidden="true">
+                  <GearIcon />
+                </span>
+                <span className="side-name">Admin console</span>
+              </a>
+            </li>
+          )}
         </ul>
         <section aria-labelledby="side-channels">
           <div className="side-section-head">
@@ -141,6 +154,9 @@ export function Sidebar({
             </span>
           </div>
         </div>
+        <a href={SETTINGS_HASH} className="icon-btn" aria-label="Settings" title="Settings" onClick={onClose}>
+          <GearIcon />
+        </a>
         <button type="button" className="ghost small" onClick={signOut}>
           Sign out
         </button>
@@ -157,12 +173,14 @@ function ChannelLink({ c, active, onOpen }: { c: Channel; active: boolean; onOpe
   const mentions = (c.mentionCount ?? 0) > 0 && !active ? c.mentionCount : 0;
   const label = `${c.kind === 'dm' ? c.name : `${c.name} channel`}${c.kind === 'private' ? ', private' : ''}${
     c.kind === 'dm' && partner ? (online ? ', online' : ', offline') : ''
-  }${unread ? `, ${unread} unread` : ''}${mentions ? `, ${mentions} mention${mentions === 1 ? '' : 's'}` : ''}`;
+  }${c.muted ? ', muted' : ''}${unread ? `, ${unread} unread` : ''}${
+    mentions ? `, ${mentions} mention${mentions === 1 ? '' : 's'}` : ''
+  }`;
   return (
     <li>
       <a
         href={`#/c/${c.id}`}
-        className={`side-item${active ? ' active' : ''}${unread ? ' unread' : ''}`}
+        className={`side-item${active ? ' active' : ''}${unread ? ' unread' : ''}${c.muted ? ' muted' : ''}`}
         aria-current={active ? 'page' : undefined}
         aria-label={label}
         onClick={(e) => {
@@ -180,6 +198,11 @@ function ChannelLink({ c, active, onOpen }: { c: Channel; active: boolean; onOpe
           )}
         </span>
         <span className="side-name">{c.name}</span>
+        {c.muted && (
+          <span className="side-muted" aria-hidden="true" title="Muted">
+            <BellOffIcon />
+          </span>
+        )}
         {mentions > 0 && (
           <span className="badge mention-badge" aria-hidden="true">
             @{mentions > 99 ? '99+' : mentions}

@@ -80,15 +80,22 @@ export function ThreadPanel({ channel }: { channel: Channel }) {
           </li>
         ))}
       </ol>
-      <Composer
-        key={thread.rootId}
-        channel={channel}
-        threadId={thread.rootId}
-        uploads={[]}
-        onFiles={() => store.notify('Attach files in the channel; threads take text replies.', 'info')}
-        onRemoveUpload={() => undefined}
-        onSent={() => undefined}
-      />
+      {channel.archivedAt ? (
+        // Read-only, like the channel's own composer: the server refuses replies there too.
+        <p className="archived-banner" role="status">
+          This channel is archived
+        </p>
+      ) : (
+        <Composer
+          key={thread.rootId}
+          channel={channel}
+          threadId={thread.rootId}
+          uploads={[]}
+          onFiles={() => store.notify('Attach files in the channel; threads take text replies.', 'info')}
+          onRemoveUpload={() => undefined}
+          onSent={() => undefined}
+        />
+      )}
     </aside>
   );
 }

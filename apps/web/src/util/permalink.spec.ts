@@ -1,4 +1,11 @@
-import { channelHash, parseRoute, permalinkHash, permalinkUrl } from './permalink';
+import {
+  channelHash,
+  emailOutcome,
+  isSettingsRoute,
+  parseRoute,
+  permalinkHash,
+  permalinkUrl,
+} from './permalink';
 
 describe('routes in the URL hash', () => {
   const id = '0b9a6b0e-5c1f-4b7e-9d1a-2f0e3c4d5e6f';
@@ -30,5 +37,17 @@ describe('routes in the URL hash', () => {
 
   it('builds the link to share', () => {
     expect(permalinkUrl('https://chat.example', '/', id, 3)).toBe(`https://chat.example/#/c/${id}/m/3`);
+  });
+
+  it('reads the settings route and the email verification outcome', () => {
+    expect(isSettingsRoute('#/settings')).toBe(true);
+    expect(isSettingsRoute('#/settings?email=verified')).toBe(true);
+    expect(isSettingsRoute('#/settingsx')).toBe(false);
+    expect(parseRoute('#/settings')).toBeNull();
+    expect(emailOutcome('#/settings?email=verified')).toBe('verified');
+    expect(emailOutcome('#/settings?email=invalid&x=1')).toBe('invalid');
+    expect(emailOutcome('#/settings?email=<script>')).toBeNull();
+    expect(emailOutcome('#/settings')).toBeNull();
+    expect(emailOutcome(`#/c/${id}?email=verified`)).toBeNull();
   });
 });

@@ -25,3 +25,18 @@ export const permalinkHash = (channelId: string, seq: number): string => `${chan
 /** The full link to share ("Copy link"). */
 export const permalinkUrl = (origin: string, pathname: string, channelId: string, seq: number): string =>
   `${origin}${pathname}${permalinkHash(channelId, seq)}`;
+
+/** `#/settings`, with an optional query (`?email=verified` after the verification link). */
+const SETTINGS = /^#\/settings\/?(?:\?(.*))?$/;
+
+export const SETTINGS_HASH = '#/settings';
+
+export const isSettingsRoute = (hash: string): boolean => SETTINGS.test(hash);
+
+/** What the email verification link came back with: `#/settings?email=verified|invalid`. */
+export function emailOutcome(hash: string): 'verified' | 'invalid' | null {
+  const m = SETTINGS.exec(hash);
+  if (!m?.[1]) return null;
+  const v = new URLSearchParams(m[1]).get('email');
+  return v === 'verified' || v === 'invalid' ? v : null;
+}

@@ -3,6 +3,7 @@ import {
   ArrayMaxSize,
   ArrayUnique,
   IsArray,
+  IsBoolean,
   IsEmail,
   IsIn,
   IsOptional,
@@ -10,9 +11,11 @@ import {
   Length,
   Matches,
   MaxLength,
+  ValidateIf,
 } from 'class-validator';
 import { LIMITS } from '../limits';
 import { ROLES, type Role } from '../objects';
+import { IsTwoFactorCode, TWO_FACTOR_CODE_MAX } from './two-factor.dto';
 
 export class RegisterDto {
   @ApiProperty({ example: 'alice', description: '3–32 of [A-Za-z0-9_.-], unique case-insensitively' })
@@ -43,6 +46,15 @@ export class LoginDto {
   @IsString()
   @MaxLength(LIMITS.passwordMax)
   password: string;
+
+  @ApiPropertyOptional({
+    example: '123456',
+    maxLength: TWO_FACTOR_CODE_MAX,
+    description: 'Once two-factor is enabled: the authenticator code, or an unused recovery code',
+  })
+  @IsOptional()
+  @IsTwoFactorCode()
+  code?: string;
 }
 
 export class RefreshTokenDto {
@@ -59,4 +71,28 @@ export class UpdateRolesDto {
   @ArrayUnique()
   @IsIn(ROLES, { each: true })
   roles: Role[];
+}
+
+/** `PATCH /auth/me`: `email` sets the address (a verification link is sent to it); null or "" clears it. */
+export class UpdateMeDto {
+  @ApiPropertyOptional({ example: 'alice@example.com', nullable: true, maxLength: 254 })
+  @IsOptional()
+  @ValidateIf((_, value) => value !== null && value !== '')
+  @IsEmail()
+  @MaxLength(254)
+  email?: string | null;
+
+  @ApiPropertyOptional({ description: 'Digest emails of unread notifications' })
+  @IsOptional()
+  @IsBoolean()
+  emailNotifications?: boolean;
+}
+
+/** `POST /auth/bots` (admin). */
+export class CreateBotDto {
+  @ApiProperty({ example: 'ci-bot', description: 'Same rules as a person’s username' })
+  @IsString()
+  @Length(LIMITS.usernameMin, LIMITS.usernameMax)
+  @Matches(LIMITS.usernamePattern, { message: 'username may contain only letters, digits, _ . and -' })
+  username: string;
 }

@@ -8,19 +8,24 @@ import {
   IsIn,
   IsInt,
   IsISO8601,
+  IsObject,
   IsOptional,
   IsString,
+  IsUrl,
   IsUUID,
   Length,
   Max,
   MaxLength,
+  Matches,
   Min,
   MinLength,
   ValidateBy,
+  ValidateNested,
 } from 'class-validator';
 import { LowerCaseId } from './ids';
 import { LIMITS } from '../limits';
 import { isReactionEmoji } from '../reaction-emoji';
+import { NOTIFY_LEVELS, WEBHOOK_EVENTS, type NotifyLevel, type WebhookEventName } from '../objects';
 
 const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
 
@@ -357,4 +362,90 @@ export class MessageSearchQueryDto {
   @IsOptional()
   @IsIn(['file'])
   has?: 'file';
+}
+
+/** `PUT /channels/:id/preferences` body: either field alone changes only itself. */
+export class ChannelPreferencesDto {
+  @ApiPropertyOptional({ enum: NOTIFY_LEVELS, description: 'Which new messages notify you here' })
+  @IsOptional()
+  @IsIn(NOTIFY_LEVELS)
+  notify?: NotifyLevel;
+
+  @ApiPropertyOptional({ description: 'No notifications from this channel at all' })
+  @IsOptional()
+  @IsBoolean()
+  muted?: boolean;
+}
+
+/** A push service URL, bounded; the gateway also requires https on a public host (push-endpoint.ts). */
+const PUSH_ENDPOINT_MAX = 2048;
+
+export class PushSubscriptionKeysDto {
+  @ApiProperty({ description: "The browser's P-256 public key, base64url (65 bytes decoded)" })
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]{86,88}={0,2}$/, { message: 'keys.p256dh must be a base64url P-256 public key' })
+  p256dh: string;
+
+  @ApiProperty({ description: 'The 16-byte authentication secret, base64url' })
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]{21,24}={0,2}$/, { message: 'keys.auth must be a base64url 16-byte secret' })
+  auth: string;
+}
+
+/** `POST /push/subscriptions` body: a browser's PushSubscription.toJSON(). */
+export class PushSubscriptionDto {
+  @ApiProperty({ example: 'https://fcm.googleapis.com/fcm/send/…', maxLength: PUSH_ENDPOINT_MAX })
+  @IsString()
+  @MaxLength(PUSH_ENDPOINT_MAX)
+  @IsUrl({ protocols: ['https', 'http'], require_protocol: true, require_tld: false })
+  endpoint: string;
+
+  @ApiProperty({ type: PushSubscriptionKeysDto })
+  @IsObject()
+  @ValidateNested()
+  @Type(() => PushSubscriptionKeysDto)
+  keys: PushSubscriptionKeysDto;
+}
+
+/** `DELETE /push/subscriptions` body. */
+export class PushUnsubscribeDto {
+  @ApiProperty({ maxLength: PUSH_ENDPOINT_MAX })
+  @IsString()
+  @MaxLength(PUSH_ENDPOINT_MAX)
+  endpoint: string;
+}
+
+export const WEBHOOK_TEXT_MAX = LIMITS.messageBodyMax;
+
+/** `POST /channels/:id/webhooks`: incoming without `url`, outgoing with `url` and `events`. */
+export class CreateWebhookDto {
+  @ApiProperty({ example: 'CI', minLength: 1, maxLength: 64 })
+  @Transform(trim)
+  @IsString()
+  @Length(1, 64)
+  name: string;
+
+  @ApiPropertyOptional({ example: 'https://ci.example.com/chat-events', description: 'Outgoing only' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(2048)
+  url?: string;
+
+  @ApiPropertyOptional({ enum: WEBHOOK_EVENTS, isArray: true, description: 'Outgoing only' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(WEBHOOK_EVENTS.length)
+  @ArrayUnique()
+  @IsIn(WEBHOOK_EVENTS, { each: true })
+  events?: WebhookEventName[];
+}
+
+/** `POST /hooks/:id/:secret` body. */
+export class IncomingWebhookMessageDto {
+  @ApiProperty({ example: 'Build #42 passed', maxLength: WEBHOOK_TEXT_MAX })
+  @Transform(trim)
+  @IsString()
+  @MinLength(1, { message: 'text must be 1–4000 characters after trimming' })
+  @MaxLength(WEBHOOK_TEXT_MAX, { message: 'text must be 1–4000 characters after trimming' })
+  text: string;
 }

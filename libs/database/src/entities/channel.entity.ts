@@ -36,6 +36,13 @@ export class ChannelEntity {
   @Column({ name: 'dm_key', type: 'varchar', length: 73, nullable: true })
   dmKey: string | null;
 
+  /** Archived: read-only for everyone, listed apart (issue #19). */
+  @Column({ name: 'archived_at', type: 'timestamptz', nullable: true })
+  archivedAt: Date | null;
+
+  @Column({ name: 'archived_by', type: 'uuid', nullable: true })
+  archivedBy: string | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 }

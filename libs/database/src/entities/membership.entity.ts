@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
-import type { MemberRole } from '@chat/contracts';
+import type { MemberRole, NotifyLevel } from '@chat/contracts';
 
 @Entity({ name: 'memberships' })
 @Index('memberships_user_id_idx', ['userId'])
@@ -21,6 +21,13 @@ export class MembershipEntity {
     transformer: { to: (v: number) => v, from: Number },
   })
   lastReadSeq: number;
+
+  /** NULL: the channel kind's default (`all` in DMs, `mentions` elsewhere). */
+  @Column({ type: 'varchar', length: 8, nullable: true })
+  notify: NotifyLevel | null;
+
+  @Column({ type: 'boolean', default: false })
+  muted: boolean;
 
   @CreateDateColumn({ name: 'joined_at', type: 'timestamptz' })
   joinedAt: Date;

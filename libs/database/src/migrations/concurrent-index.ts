@@ -1,10 +1,11 @@
 import type { QueryRunner } from 'typeorm';
 
-/** `CREATE INDEX CONCURRENTLY`, replacing an INVALID one left by an interrupted build. */
+/** `CREATE [UNIQUE] INDEX CONCURRENTLY`, replacing an INVALID one left by an interrupted build. */
 export async function createIndexConcurrently(
   q: QueryRunner,
   name: string,
   definition: string,
+  opts: { unique?: boolean } = {},
 ): Promise<void> {
   const rows = (await q.query(
     `SELECT i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
@@ -13,7 +14,9 @@ export async function createIndexConcurrently(
   )) as { valid: boolean }[];
   if (rows.length && rows[0].valid) return;
   if (rows.length) await q.query(`DROP INDEX CONCURRENTLY IF EXISTS "${name}"`);
-  await q.query(`CREATE INDEX CONCURRENTLY IF NOT EXISTS "${name}" ${definition}`);
+  await q.query(
+    `CREATE ${opts.unique ? 'UNIQUE ' : ''}INDEX CONCURRENTLY IF NOT EXISTS "${name}" ${definition}`,
+  );
 }
 
 /**

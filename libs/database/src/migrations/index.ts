@@ -4,6 +4,9 @@ import { MessagesRecencyIndex1764100000000 } from './1764100000000-MessagesRecen
 import { SessionCleanupIndexes1764200000000 } from './1764200000000-SessionCleanupIndexes';
 import { ReactionsPins1765000000000 } from './1765000000000-ReactionsPins';
 import { ThreadsMentions1765100000000 } from './1765100000000-ThreadsMentions';
+import { Notifications1765200000000 } from './1765200000000-Notifications';
+import { Integrations1765300000000 } from './1765300000000-Integrations';
+import { Administration1765400000000 } from './1765400000000-Administration';
 
 /** Every migration, in order. Listed explicitly so bundled and compiled builds find them alike. */
 export const MIGRATIONS = [
@@ -12,6 +15,9 @@ export const MIGRATIONS = [
   SessionCleanupIndexes1764200000000,
   ReactionsPins1765000000000,
   ThreadsMentions1765100000000,
+  Notifications1765200000000,
+  Integrations1765300000000,
+  Administration1765400000000,
 ];
 
 /**

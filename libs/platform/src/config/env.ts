@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { bool, cleanEnv, makeValidator, num, port, str, url, type CleanedEnv } from 'envalid';
+import { isSentinelUrl, parseSentinelUrl } from '../redis/sentinel-url';
 
 /** A comma-separated list. */
 export const list = makeValidator<string[]>((input) =>
@@ -58,15 +59,70 @@ export const postgresUrl = makeValidator<string>((input) => {
 });
 
 /**
- * A redis:// URL, a redis+cluster://host:port,host:port URL (a Redis Cluster's seed nodes), or empty
- * for the in-process single-replica mode.
+ * A redis:// URL, a redis+cluster://host:port,host:port URL (a Redis Cluster's seed nodes), a
+ * redis+sentinel://host:port,host:port/<masterName> URL (a master and replicas behind Sentinel), or
+ * empty for the in-process single-replica mode.
  */
 export const optionalRedisUrl = makeValidator<string>((input) => {
   const value = String(input ?? '');
-  if (value && !/^rediss?(\+cluster)?:\/\//.test(value))
-    throw new Error('must be a redis:// or redis+cluster:// URL, or empty');
+  if (value && !/^rediss?(\+cluster|\+sentinel)?:\/\//.test(value))
+    throw new Error('must be a redis://, redis+cluster:// or redis+sentinel:// URL, or empty');
+  if (isSentinelUrl(value)) {
+    try {
+      parseSentinelUrl(value);
+    } catch (err) {
+      const form = 'redis+sentinel://[user:password@]host:port[,host:port…]/<masterName>';
+      throw new Error(`${form}: ${(err as Error).message}`);
+    }
+  }
   return value;
 });
+
+/** A duration: `90s`, `10m`, `1h`, `500ms`, or a bare number of milliseconds. Read as milliseconds. */
+export const duration = makeValidator<number>((input) => {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(String(input));
+  if (!m) throw new Error('must be a duration such as 90s, 10m or 1h');
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] ?? 'ms'] ?? 1;
+  const ms = Math.round(Number(m[1]) * unit);
+  if (!Number.isSafeInteger(ms)) throw new Error('is too long');
+  return ms;
+});
+
+/** An smtp:// or smtps:// URL (user and password in it), or empty: no email is sent. */
+export const optionalSmtpUrl = makeValidator<string>((input) => {
+  const value = String(input ?? '');
+  if (value && !/^smtps?:\/\/[^/]+/.test(value))
+    throw new Error('must be an smtp:// or smtps:// URL, or empty');
+  return value;
+});
+
+/**
+ * An http(s) URL (an origin, optionally with a path), or empty: the feature it configures is off.
+ * Trailing slashes are dropped.
+ */
+export const optionalHttpUrl = makeValidator<string>((input) => {
+  const value = String(input ?? '').trim();
+  if (!value) return '';
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new Error('must be an http(s) URL or empty');
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('must be an http(s) URL');
+  if (parsed.search || parsed.hash) throw new Error('must not carry a query or fragment');
+  return value.replace(/\/+$/, '');
+});
+
+/** Settings of the services that send email (auth: address verification; gateway: away digests). */
+export const mailEnv = {
+  /** Empty: no email is ever sent (verification links are then logged for the operator). */
+  SMTP_URL: optionalSmtpUrl({ default: '' }),
+  /** The From of every email. */
+  MAIL_FROM: str({ default: 'Chat <chat@localhost>' }),
+  /** Where people open the web client: the base of every link in an email or a notification. */
+  PUBLIC_URL: url({ default: 'http://localhost:8080' }),
+};
 
 /** Settings every service shares: where Postgres and Redis are, logging, CORS. */
 export const commonEnv = {
@@ -80,8 +136,15 @@ export const commonEnv = {
   DATABASE_URL: postgresUrl({ default: 'postgres://postgres@127.0.0.1:5432/chat' }),
   DATABASE_POOL_SIZE: num({ default: 10 }),
   /**
+   * Named prepared statements (libs/database Sql.prepared): planned once per connection. Default
+   * true, also behind PgBouncer >= 1.21 in transaction mode with max_prepared_statements > 0. Turn it
+   * off only behind a transaction-mode pooler without that support (PgBouncer < 1.21).
+   */
+  DATABASE_PREPARED_STATEMENTS: bool({ default: true }),
+  /**
    * Empty: single process, in-memory fan-out and events. Set it to run several replicas:
-   * `redis://host:6379` for one Redis, `redis+cluster://host:port,host:port` for a Redis Cluster.
+   * `redis://host:6379` for one Redis, `redis+cluster://host:port,host:port` for a Redis Cluster,
+   * `redis+sentinel://host:26379,host:26379/<masterName>` for a master and replicas behind Sentinel.
    */
   REDIS_URL: optionalRedisUrl({ default: '' }),
   /** Prefix for every Redis key and channel, so several deployments can share one Redis. */

@@ -7,6 +7,8 @@ export interface DomainEvents {
   'user.unbanned': { userId: string };
   /** auth → gateway, media: the user's roles changed; refresh cached authorizations. */
   'user.roles_changed': { userId: string; roles: Role[] };
+  /** auth → gateway: a deleted account's messages were erased (one batch); push `message:deleted`. */
+  'messages.erased': { messages: { id: string; channelId: string; seq: number }[] };
   /** media → gateway: a file was deleted; messages that carried it should be re-sent as updated. */
   'file.deleted': { fileId: string; channelId: string; messageId: string | null };
 }

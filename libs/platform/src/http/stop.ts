@@ -42,7 +42,12 @@ export function boundHttpClose(server: Server, graceMs = REQUEST_GRACE_MS): void
  * owner for the signals: the local launcher, which runs every service in one process, does not call
  * this and stops the apps itself.
  */
-export function stopOnSignals(app: INestApplication, deadlineMs = STOP_DEADLINE_MS): void {
+export function stopOnSignals(
+  app: INestApplication,
+  deadlineMs = STOP_DEADLINE_MS,
+  /** Runs after the app closed, within the deadline (flushing buffered traces). */
+  afterClose: () => Promise<void> = async () => {},
+): void {
   const logger = new Logger('Stop');
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
@@ -55,16 +60,19 @@ export function stopOnSignals(app: INestApplication, deadlineMs = STOP_DEADLINE_
       logger.error(`not stopped ${deadlineMs} ms after ${signal}: exiting anyway`);
       process.exit(1);
     }, deadlineMs);
-    app.close().then(
-      () => {
-        clearTimeout(deadline);
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ err }, 'stop failed');
-        process.exit(1);
-      },
-    );
+    app
+      .close()
+      .then(afterClose)
+      .then(
+        () => {
+          clearTimeout(deadline);
+          process.exit(0);
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'stop failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -73,6 +73,16 @@ describe('request logging', () => {
     expect(JSON.stringify(lines)).not.toMatch(/secret-token|secret-bearer/);
   });
 
+  it("redacts an OIDC callback's authorization code and state", async () => {
+    await fetch(`${url}/ping?state=secret-state&code=secret-code&iss=https%3A%2F%2Fid.example`, {
+      headers: { 'x-request-id': 'req-oidc-callback' },
+    });
+    const line = await waitFor((l) => (l.req as { id?: string } | undefined)?.id === 'req-oidc-callback');
+    expect((line?.req as { url: string }).url).toBe(
+      '/ping?state=[redacted]&code=[redacted]&iss=https%3A%2F%2Fid.example',
+    );
+  });
+
   it('handles requests outside AsyncLocalStorage, which would turn on async hooks for every socket write', async () => {
     const res = await fetch(`${url}/ping`);
     expect(await res.json()).toEqual({ ok: true, boundLogger: false });

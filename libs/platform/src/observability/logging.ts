@@ -38,7 +38,9 @@ export function createRequestLogger(opts: LoggingOptions): HttpLogger {
       req: (req: { id: string; method: string; url: string }) => ({
         id: req.id,
         method: req.method,
-        url: req.url.replace(/([?&]token=)[^&]+/, '$1[redacted]'),
+        // Tokens in links (socket handshakes, email links) and an OIDC callback's one-time
+        // authorization code and state.
+        url: req.url.replace(/([?&](?:token|code|state)=)[^&]+/g, '$1[redacted]'),
       }),
     },
     transport:

@@ -1,5 +1,8 @@
 import { Logger } from '@nestjs/common';
 import Redis, { Cluster, type ClusterNode, type Command } from 'ioredis';
+import { isSentinelUrl, parseSentinelUrl } from './sentinel-url';
+
+export * from './sentinel-url';
 
 const logger = new Logger('Redis');
 
@@ -117,7 +120,9 @@ function afterHandshake(client: Redis, run: () => unknown, command: { reject(err
  * outage crashes the process), and a retry strategy that keeps reconnecting with capped backoff,
  * so the service survives a restart. The cap is short (1 s) so service resumes soon after Redis
  * does, and a queued command fails after one failed reconnect rather than waiting out several.
- * A `redis+cluster://` URL gives an ioredis `Cluster` with the same behaviour (see parseClusterUrl).
+ * A `redis+cluster://` URL gives an ioredis `Cluster` with the same behaviour (see parseClusterUrl);
+ * a `redis+sentinel://` URL a client that finds the master through Sentinel (parseSentinelUrl).
+ * Every Redis connection of every service is made here, so each takes every form of REDIS_URL.
  */
 export function createRedis(url: string, name: string, opts: RedisClientOptions = {}): RedisClient {
   const retry = (times: number) => Math.min(100 * times, 1000);
@@ -138,6 +143,8 @@ export function createRedis(url: string, name: string, opts: RedisClientOptions 
         autoResubscribe: opts.autoResubscribe ?? true,
       },
     });
+  } else if (isSentinelUrl(url)) {
+    client = createSentinelClient(url, name, opts, retry);
   } else {
     client = new Redis(url, {
       connectionName: name,
@@ -166,6 +173,68 @@ export function createRedis(url: string, name: string, opts: RedisClientOptions 
   client.on('error', log);
   // A cluster reports each node's connection errors apart from its own.
   if (client instanceof Cluster) client.on('node error', log);
+  return client;
+}
+
+/**
+ * A client of the master Sentinel names. On every (re)connection ioredis asks the sentinels, in
+ * turn, where the master is, connects there and checks that the node really is a master (`role`),
+ * so after a failover the next reconnect lands on the promoted replica. Three things make that
+ * reconnect prompt:
+ * - a crashed master closes the connections (the retry strategy takes over at once);
+ * - `failoverDetector`: the client also listens to the sentinels' `+switch-master`, and leaves a
+ *   master that was demoted but still answers (a partition that healed);
+ * - `reconnectOnError`: a write refused with READONLY (the node became a replica before the
+ *   sentinels told us) reconnects and resends it, instead of failing every write until then.
+ * While the sentinels still name the dead master (down-after-milliseconds plus the election, a few
+ * seconds), each reconnect fails and the capped backoff keeps trying; the client is not `ready`
+ * then, which is what the readiness details report.
+ */
+function createSentinelClient(
+  url: string,
+  name: string,
+  opts: RedisClientOptions,
+  retry: (times: number) => number,
+): Redis {
+  const address = parseSentinelUrl(url);
+  const client = new Redis({
+    sentinels: address.sentinels,
+    name: address.masterName,
+    role: 'master',
+    username: address.username,
+    password: address.password,
+    sentinelUsername: address.sentinelUsername,
+    sentinelPassword: address.sentinelPassword,
+    db: address.db,
+    tls: address.tls ? {} : undefined,
+    sentinelTLS: address.tls ? {} : undefined,
+    enableTLSForSentinelMode: address.tls,
+    // When no sentinel answers: try them all again, backing off like the data connection.
+    sentinelRetryStrategy: retry,
+    // A sentinel that accepts the connection but does not answer is skipped after this long.
+    sentinelCommandTimeout: 2000,
+    failoverDetector: true,
+    reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
+    connectionName: name,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: true,
+    retryStrategy: retry,
+    enableAutoPipelining: opts.autoPipelining ?? false,
+    autoResubscribe: opts.autoResubscribe ?? true,
+  });
+  // The one line an operator needs during a failover: which node this client now writes to.
+  let master = '';
+  client.on('ready', () => {
+    const stream = (client as unknown as { stream?: { remoteAddress?: string; remotePort?: number } }).stream;
+    const now = `${stream?.remoteAddress ?? '?'}:${stream?.remotePort ?? '?'}`;
+    if (master && now !== master)
+      logger.warn(`${name}: Sentinel master "${address.masterName}" moved from ${master} to ${now}`);
+    else if (!master) logger.log(`${name}: connected to Sentinel master "${address.masterName}" at ${now}`);
+    master = now;
+  });
+  // quit() ends the data connection but not the failover detector's connections to the sentinels,
+  // which would keep reconnecting (and the process alive) after the client is closed.
+  client.once('end', () => client.disconnect());
   return client;
 }
 

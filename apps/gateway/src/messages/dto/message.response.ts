@@ -23,6 +23,7 @@ export class FileResponse implements FileInfo {
 export class AuthorResponse implements MessageAuthor {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() username: string;
+  @ApiProperty({ description: 'A bot account or an incoming webhook' }) bot: boolean;
 }
 
 export class ReactionResponse implements Reaction {

@@ -6,4 +6,5 @@ export class UserResponse implements User {
   @ApiProperty() username: string;
   @ApiProperty({ enum: ['admin', 'moderator', 'member'], isArray: true }) roles: Role[];
   @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ description: 'A bot account' }) bot: boolean;
 }

@@ -59,6 +59,8 @@ export class MembersSlice extends Slice<MembersState> {
               username: e.username,
               role: 'member' as const,
               online: this.state.presence[e.userId] ?? false,
+              // The push does not say; the full list asked for below does.
+              bot: false,
               joinedAt: new Date(this.now()).toISOString(),
             },
           ]

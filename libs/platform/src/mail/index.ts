@@ -1,0 +1,3 @@
+export * from './mailer';
+export * from './email-links';
+export * from './html';

@@ -1,0 +1,2 @@
+export * from './audit-context';
+export * from './audit.repository';
