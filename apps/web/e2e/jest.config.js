@@ -20,7 +20,10 @@ module.exports = {
   // private redis-server) and s3rver per run, exactly as the server suites get them.
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',
+  // Stops the worlds a file left running (a beforeAll that timed out, say): see setup-worlds.ts.
+  setupFilesAfterEnv: ['<rootDir>/apps/web/e2e/setup-worlds.ts'],
   testTimeout: 120_000,
+  forceExit: require('../../../jest.config.js').forceExit,
   // One browser and one stack at a time: the suites are heavy and share nothing.
   maxWorkers: 1,
 };

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { startLocalStack, type LocalStack } from '../../../scripts/lib/local-stack';
@@ -8,6 +8,7 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const REPO = resolve(__dirname, '../../..');
 export const WEB_ROOT = join(REPO, 'dist/web');
 export const SHOTS = join(REPO, 'artifacts/screenshots');
+const SLOW_START_MS = 20_000;
 
 /**
  * Whether the browser suite can run here. Under CI a missing browser or build is a failure (the
@@ -50,15 +51,38 @@ export interface World {
   stop(): Promise<void>;
 }
 
+/**
+ * Every world this test file started, or is still starting. `setup-worlds.ts` stops them all when
+ * the file ends: a `beforeAll` that timed out leaves its spec without the world it was waiting
+ * for, and a stack nobody stops keeps jest's worker, and with it CI, alive.
+ */
+const worlds = new Set<Promise<World>>();
+
 /** `port`: the front door's (0: any free one); fixed when the origin must be known first (an OIDC redirect URI). */
-export async function startWorld(env: NodeJS.ProcessEnv = {}, port = 0): Promise<World> {
+export function startWorld(env: NodeJS.ProcessEnv = {}, port = 0): Promise<World> {
+  const starting = launchWorld(env, port);
+  worlds.add(starting);
+  starting.catch(() => worlds.delete(starting));
+  return starting;
+}
+
+/** Stops every world of this file, waiting for the ones still starting. */
+export async function stopWorlds(): Promise<void> {
+  const all = [...worlds];
+  worlds.clear();
+  await Promise.all(all.map(async (starting) => (await starting.catch(() => null))?.stop()));
+}
+
+async function launchWorld(env: NodeJS.ProcessEnv, port: number): Promise<World> {
   const dataDir = mkdtempSync(join(tmpdir(), 'chat-web-e2e-'));
+  const began = Date.now();
   const stack = await startLocalStack({
     port,
     dataDir,
     env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', ...env },
     webRoot: WEB_ROOT,
   });
+  const stackUp = Date.now();
   let browser: Browser;
   try {
     browser = await launchChromium();
@@ -66,16 +90,29 @@ export async function startWorld(env: NodeJS.ProcessEnv = {}, port = 0): Promise
     await stack.stop();
     throw err;
   }
+  // A start normally takes seconds. When one does not, say which part was slow and how loaded the
+  // machine was, so a timed-out beforeAll on CI can be told apart from a slow machine.
+  if (Date.now() - began > SLOW_START_MS) {
+    console.warn(
+      `slow world start: stack ${stackUp - began} ms, chromium ${Date.now() - stackUp} ms, ` +
+        `load average ${loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' ')}`,
+    );
+  }
   mkdirSync(SHOTS, { recursive: true });
+  let stopping: Promise<void> | undefined;
   return {
     stack,
     browser,
     dataDir,
-    stop: async () => {
-      await browser.close().catch(() => undefined);
-      await stack.stop().catch(() => undefined);
-      rmSync(dataDir, { recursive: true, force: true });
-    },
+    // Once: the spec's afterAll and stopWorlds() may both call it.
+    stop: () =>
+      (stopping ??= (async () => {
+        await browser.close().catch(() => undefined);
+        await stack.stop().catch(() => undefined);
+        rmSync(dataDir, { recursive: true, force: true });
+      })()),
   };
 }
 
