@@ -26,15 +26,34 @@ export function browserSuiteAvailable(): boolean {
   return false;
 }
 
-/** Debian's Chromium, headless, with nothing of its own on the network. */
-export function launchChromium(): Promise<Browser> {
+/** How long one Chromium launch may take before it is killed and tried again. */
+const LAUNCH_TIMEOUT_MS = 45_000;
+
+/**
+ * Debian's Chromium, headless, with nothing of its own on the network. A launch normally takes a
+ * second; one that hangs is killed after LAUNCH_TIMEOUT_MS and tried once more, so a stuck browser
+ * start fails (or recovers) inside a suite's beforeAll instead of outliving it.
+ */
+export async function launchChromium(): Promise<Browser> {
+  try {
+    return await launchOnce();
+  } catch (err) {
+    console.warn(`Chromium did not start (${(err as Error).message.split('\n')[0]}); trying once more`);
+    return launchOnce();
+  }
+}
+
+function launchOnce(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
+    timeout: LAUNCH_TIMEOUT_MS,
     args: [
       '--headless',
       '--no-sandbox',
       '--disable-gpu',
+      // A container's /dev/shm may be small (64 MB under Docker): Chromium then stalls or crashes.
+      '--disable-dev-shm-usage',
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
