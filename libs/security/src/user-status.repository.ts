@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Role } from '@chat/contracts';
-import { Sql } from '@chat/database';
+import { Sql, userBlockedSql } from '@chat/database';
 
 export interface UserStatus {
   username: string;
@@ -23,7 +23,7 @@ export class UserStatusRepository {
   async statusOfMany(userIds: readonly string[]): Promise<Map<string, UserStatus>> {
     const rows = await this.sql.rows<UserStatus & { id: string }>(
       // A deactivated (deleted) account is refused like a banned one, on every service.
-      `SELECT id, username, roles, (banned_at IS NOT NULL OR deactivated_at IS NOT NULL) AS banned,
+      `SELECT id, username, roles, ${userBlockedSql()} AS banned,
               (totp_enabled_at IS NULL AND NOT bot AND password_hash IS NOT NULL
                  AND coalesce((SELECT require_totp FROM sign_in_settings), false)) AS "totpSetupRequired"
          FROM users WHERE id = ANY($1::uuid[])`,

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ChannelKind, Role } from '@chat/contracts';
-import { DELETED_USER_NAME } from '@chat/contracts';
-import { Sql } from '@chat/database';
+import { shownUsernameSql, Sql } from '@chat/database';
 
 export interface ExportAccountRow {
   id: string;
@@ -69,7 +68,7 @@ export class AccountExportRepository {
     return this.sql.rows<ExportChannelRow>(
       `SELECT c.id, c.kind,
               CASE WHEN c.kind = 'dm' THEN COALESCE((
-                SELECT CASE WHEN u.deactivated_at IS NULL THEN u.username ELSE '${DELETED_USER_NAME}' END
+                SELECT ${shownUsernameSql('u')}
                   FROM memberships md JOIN users u ON u.id = md.user_id
                  WHERE md.channel_id = c.id AND md.user_id <> $1
                  ORDER BY u.username LIMIT 1), c.name)

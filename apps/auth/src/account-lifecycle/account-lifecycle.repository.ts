@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Role } from '@chat/contracts';
-import { Sql } from '@chat/database';
+import { Sql, userActiveSql } from '@chat/database';
 
 /** An account as its deletion judges it. */
 export interface LifecycleAccount {
@@ -48,7 +48,7 @@ export class AccountLifecycleRepository {
   async lockActiveAdmins(): Promise<number> {
     const rows = await this.sql.rows<{ id: string }>(
       `SELECT id FROM users
-        WHERE 'admin' = ANY(roles) AND banned_at IS NULL AND deactivated_at IS NULL
+        WHERE 'admin' = ANY(roles) AND ${userActiveSql()}
         ORDER BY id FOR UPDATE`,
     );
     return rows.length;

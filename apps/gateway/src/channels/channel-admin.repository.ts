@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DELETED_USER_NAME, type DirectoryChannel, type MemberRole } from '@chat/contracts';
-import { Sql } from '@chat/database';
+import { type DirectoryChannel, type MemberRole } from '@chat/contracts';
+import { shownUsernameSql, Sql } from '@chat/database';
 
 /** Which channels a page of the staff directory holds: by lower(name), then id, after the cursor. */
 export interface DirectoryFilter {
@@ -88,7 +88,7 @@ export class ChannelAdminRepository {
          FROM channels c
          LEFT JOIN LATERAL (
            SELECT mo.user_id,
-                  CASE WHEN u.deactivated_at IS NULL THEN u.username ELSE '${DELETED_USER_NAME}' END AS username
+                  ${shownUsernameSql('u')} AS username
              FROM memberships mo JOIN users u ON u.id = mo.user_id
             WHERE mo.channel_id = c.id AND mo.role = 'owner' ORDER BY mo.joined_at LIMIT 1
          ) o ON true

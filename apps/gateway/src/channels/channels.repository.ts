@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DELETED_USER_NAME, type ChannelKind, type MemberRole, type NotifyLevel } from '@chat/contracts';
-import { isUniqueViolation, Sql } from '@chat/database';
+import { type ChannelKind, type MemberRole, type NotifyLevel } from '@chat/contracts';
+import { isUniqueViolation, shownUsernameSql, Sql } from '@chat/database';
 import type { ChannelRow, MemberRow } from './channel.mapper';
 
 /** What authorization needs of a channel, with one user's membership. */
@@ -49,7 +49,7 @@ const CHANNEL_SELECT = `
          CASE WHEN m.user_id IS NULL THEN 0 ELSE ${MENTION_COUNT} END AS mention_count,
          m.notify, m.muted,
          CASE WHEN c.kind = 'dm' THEN (
-           SELECT CASE WHEN u.deactivated_at IS NULL THEN u.username ELSE '${DELETED_USER_NAME}' END
+           SELECT ${shownUsernameSql('u')}
              FROM memberships md JOIN users u ON u.id = md.user_id
             WHERE md.channel_id = c.id AND md.user_id <> $1
             ORDER BY u.username LIMIT 1

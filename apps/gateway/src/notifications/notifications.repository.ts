@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ChannelKind, NotificationKind, NotifyLevel } from '@chat/contracts';
-import { Sql } from '@chat/database';
+import { Sql, userBlockedSql } from '@chat/database';
 
 /** A member a new message may notify (see CANDIDATES_SQL), with the channel it was sent to. */
 export interface CandidateRow {
@@ -138,7 +138,7 @@ export class NotificationsRepository {
    */
   accounts(userIds: readonly string[]): Promise<RecipientAccount[]> {
     return this.sql.rows<RecipientAccount>(
-      `SELECT u.id, (u.banned_at IS NOT NULL OR u.deactivated_at IS NOT NULL) AS banned,
+      `SELECT u.id, ${userBlockedSql('u')} AS banned,
               (u.email IS NOT NULL AND u.email_verified_at IS NOT NULL AND u.email_notifications) AS digest,
               EXISTS (SELECT 1 FROM push_subscriptions s WHERE s.user_id = u.id) AS push
          FROM users u WHERE u.id = ANY($1::uuid[])`,

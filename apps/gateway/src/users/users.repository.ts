@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Role } from '@chat/contracts';
-import { Sql } from '@chat/database';
+import { Sql, userActiveSql } from '@chat/database';
 import type { UserRecord } from '@chat/domain';
 
 /** Every statement of the gateway about users (accounts themselves are the auth service's). */
@@ -15,7 +15,7 @@ export class UsersRepository {
   searchActive(pattern: string, limit: number): Promise<UserRecord[]> {
     return this.sql.rows<{ id: string; username: string; roles: Role[]; createdAt: Date; bot: boolean }>(
       `SELECT id, username, roles, created_at AS "createdAt", bot FROM users
-        WHERE banned_at IS NULL AND deactivated_at IS NULL AND lower(username) LIKE $1 ESCAPE '\\'
+        WHERE ${userActiveSql()} AND lower(username) LIKE $1 ESCAPE '\\'
         ORDER BY lower(username) LIMIT $2`,
       [pattern, limit],
     );
@@ -25,7 +25,7 @@ export class UsersRepository {
   async activeIds(ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
     const rows = await this.sql.rows<{ id: string }>(
-      'SELECT id FROM users WHERE id = ANY($1::uuid[]) AND banned_at IS NULL AND deactivated_at IS NULL',
+      `SELECT id FROM users WHERE id = ANY($1::uuid[]) AND ${userActiveSql()}`,
       [ids],
     );
     return new Set(rows.map((r) => r.id));
