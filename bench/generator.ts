@@ -11,6 +11,7 @@
 import { Agent, get } from 'node:http';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { io, type Socket } from 'socket.io-client';
+import { fastDecoderParser } from './lib/fast-decoder';
 import { Histogram, type HistogramData } from './lib/histogram';
 
 const now = (): number => performance.timeOrigin + performance.now();
@@ -115,7 +116,13 @@ function body(tag: string, intended: number, bytes: number): string {
 }
 
 function onMessage(m: { body?: unknown }): void {
-  const b = m?.body;
+  onBody(m?.body);
+}
+
+/** The wire parser: message:new frames with a benchmark body skip JSON.parse (lib/fast-decoder.ts). */
+const PARSER = fastDecoderParser(onBody);
+
+function onBody(b: unknown): void {
   if (typeof b !== 'string' || !b.startsWith('B|')) return;
   const i1 = b.indexOf('|', 2);
   const i2 = b.indexOf('|', i1 + 1);
@@ -151,6 +158,7 @@ async function connect(specs: ClientSpec[], concurrency: number, timeoutMs: numb
     new Promise((resolve) => {
       const socket = io(spec.url, {
         transports: ['websocket'],
+        parser: PARSER,
         reconnection: false,
         forceNew: true,
         timeout: timeoutMs,
