@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
 // Relative, not @chat/database: jest's globalSetup runs outside its module mapper.
 import { createDataSource } from '../../libs/database/src/data-source';
 
@@ -50,4 +50,17 @@ export async function freshDatabase(): Promise<{ url: string; drop(): Promise<vo
     throw new Error('TEST_DATABASE_SERVER_URL is not set: run the tests through jest (test/global-setup.ts)');
   const url = await createMigratedDatabase(server, 'chat_fresh');
   return { url, drop: () => dropDatabase(url) };
+}
+
+/**
+ * A suite's own pool on a database it will drop. `pool.end()` resolves once its clients were told
+ * to end, not once their backends are gone, so the drop's FORCE may terminate an idle one first;
+ * that client's error then reaches the pool, which without a listener throws it as an unhandled
+ * "terminating connection due to administrator command". Errors of idle clients are therefore
+ * ignored: a query on a broken connection still fails, and fails its test.
+ */
+export function suitePool(url: string, max = 2): Pool {
+  const pool = new Pool({ connectionString: url, max });
+  pool.on('error', () => undefined);
+  return pool;
 }

@@ -1,7 +1,7 @@
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import type { AuthResult } from '@chat/contracts';
 import { registerUser, request, startAuth, uniqueName, type Running } from '../../../test/support/apps';
-import { freshDatabase } from '../../../test/support/database';
+import { freshDatabase, suitePool } from '../../../test/support/database';
 import { api, loginAdmin, startGateway, type TestUser } from '../../../test/support/gateway';
 
 const PASSWORD = 'password-123';
@@ -35,11 +35,7 @@ describe('account lifecycle: deletion and export (e2e)', () => {
 
   beforeAll(async () => {
     db = await freshDatabase();
-    pool = new Pool({ connectionString: db.url, max: 2 });
-    // pool.end() resolves once its clients were told to end, not once their backends are gone;
-    // the drop in afterAll can terminate one first, and an idle client's error then reaches the
-    // pool (CI: "terminating connection due to administrator command", unhandled).
-    pool.on('error', () => undefined);
+    pool = suitePool(db.url);
     auth = await startAuth({
       DATABASE_URL: db.url,
       ADMIN_USERNAME: adminName,

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import type { Me, NotificationKind } from '@chat/contracts';
 import { request, startAuth, uniqueName, type Running } from '../../../test/support/apps';
-import { freshDatabase } from '../../../test/support/database';
+import { freshDatabase, suitePool } from '../../../test/support/database';
 import { describeWithRedis } from '../../../test/support/env';
 import { api, connect, newUser, sleep, startGateway, type TestUser } from '../../../test/support/gateway';
 import { startSmtp, type TestSmtp } from '../../../test/support/smtp';
@@ -25,7 +25,7 @@ function ownDatabase() {
   return {
     async open(): Promise<string> {
       state.fresh = await freshDatabase();
-      state.pool = new Pool({ connectionString: state.fresh.url, max: 2 });
+      state.pool = suitePool(state.fresh.url);
       return state.fresh.url;
     },
     async sql<T = any>(text: string, params: unknown[] = []): Promise<T[]> {

@@ -1,6 +1,6 @@
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { startAuth, uniqueName, type Running } from '../../../test/support/apps';
-import { freshDatabase } from '../../../test/support/database';
+import { freshDatabase, suitePool } from '../../../test/support/database';
 import { describeWithRedis } from '../../../test/support/env';
 import { api, loginAdmin, newUser, startGateway, type TestUser } from '../../../test/support/gateway';
 import { WebhookReceiver } from '../src/webhooks/outgoing/testing/webhook-receiver';
@@ -24,7 +24,7 @@ describeWithRedis('outgoing webhooks: internal targets refused', () => {
 
   beforeAll(async () => {
     fresh = await freshDatabase();
-    db = new Pool({ connectionString: fresh.url, max: 2 });
+    db = suitePool(fresh.url);
     const adminName = uniqueName('admin');
     auth = await startAuth({ DATABASE_URL: fresh.url, ADMIN_USERNAME: adminName, ADMIN_PASSWORD });
     await loginAdmin(auth.url, adminName, ADMIN_PASSWORD);

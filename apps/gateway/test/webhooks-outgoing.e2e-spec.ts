@@ -1,6 +1,6 @@
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { startAuth, uniqueName, type Running } from '../../../test/support/apps';
-import { freshDatabase } from '../../../test/support/database';
+import { freshDatabase, suitePool } from '../../../test/support/database';
 import { describeWithRedis } from '../../../test/support/env';
 import { api, loginAdmin, newUser, startGateway, type TestUser } from '../../../test/support/gateway';
 import {
@@ -30,7 +30,7 @@ describeWithRedis('outgoing webhooks', () => {
 
   beforeAll(async () => {
     fresh = await freshDatabase();
-    db = new Pool({ connectionString: fresh.url, max: 2 });
+    db = suitePool(fresh.url);
     // An admin from the start, so that none of the users below becomes the first, admin, account.
     const adminName = uniqueName('admin');
     auth = await startAuth({

@@ -2,11 +2,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import type { Message } from '@chat/contracts';
 import { startProcessStack, type ProcessStack } from '../../../scripts/lib/process-stack';
 import { request, uniqueName } from '../../support/apps';
-import { createMigratedDatabase, dropDatabase } from '../../support/database';
+import { createMigratedDatabase, dropDatabase, suitePool } from '../../support/database';
 import { ChatClient } from './chat-client';
 import {
   distDir,
@@ -87,7 +87,7 @@ export async function startFaultStack(opts: FaultStackOptions = {}): Promise<Fau
     await dropDatabase(databaseUrl).catch(() => undefined);
     throw err;
   }
-  const db = new Pool({ connectionString: databaseUrl, max: 3 });
+  const db = suitePool(databaseUrl, 3);
   return {
     stack,
     url: stack.url,
