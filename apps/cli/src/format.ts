@@ -1,17 +1,14 @@
-import type { Channel, Message } from '@chat/contracts';
+import { withoutHiddenCharacters, type Channel, type Message } from '@chat/contracts';
 
 /**
  * Text from the server is untrusted: a message body could carry terminal escape sequences that
- * move the cursor, rewrite earlier lines, set the window title or hide text. Every control
- * character (C0 but newline and tab, DEL, C1) and every bidi override is removed before printing.
+ * move the cursor, rewrite earlier lines, set the window title or hide text. The characters no
+ * client shows (withoutHiddenCharacters: controls, bidi overrides, …) and carriage returns are
+ * removed before printing; tabs become four spaces, newlines stay.
  */
 export function clean(text: string): string {
-  return (
-    text
-      .replace(/\t/g, '    ')
-      // eslint-disable-next-line no-control-regex
-      .replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
-  );
+  // A carriage return would move the cursor back over what the line already printed.
+  return withoutHiddenCharacters(text).replace(/\t/g, '    ').replace(/\r/g, '');
 }
 
 /** One line of untrusted text (a name, a topic): newlines become spaces, and it is cut at `max`. */
@@ -58,7 +55,7 @@ export function formatMessage(m: Message, style: Style = plain): string {
   const author = style.bold(cleanLine(m.author.username, 32));
   const thread = m.threadId ? style.dim('↳ ') : '';
   if (m.deleted) return `${time} ${thread}${author}: ${style.dim('(message deleted)')}`;
-  const lines = clean(m.body).replace(/\r\n?/g, '\n').split('\n');
+  const lines = clean(m.body).split('\n');
   const files = m.attachments.map((f) =>
     style.dim(`[file: ${cleanLine(f.name, 60)} (${formatSize(f.size)})]`),
   );

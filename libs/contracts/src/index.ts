@@ -4,3 +4,4 @@ export * from './objects';
 export * from './limits';
 export * from './socket-events';
 export * from './reaction-emoji';
+export * from './text';

@@ -1,4 +1,4 @@
-import type { ChannelKind } from '@chat/contracts';
+import { withoutHiddenCharacters, type ChannelKind } from '@chat/contracts';
 
 /** The longest notification body, in code points, the ellipsis included (contract: 200). */
 export const NOTIFICATION_BODY_MAX = 200;
@@ -14,17 +14,6 @@ export const FILE_ONLY_BODY = 'sent a file';
  */
 const READ_MAX = 2000;
 const ELLIPSIS = '…';
-
-/**
- * Characters a notification never shows: C0/C1 controls (tabs and newlines become spaces first),
- * lone surrogates, and the invisible formatting characters a body could use to disguise itself:
- * bidi embeddings, overrides, isolates and marks (they would reorder the OS notification's title
- * and body around them), zero-width space, soft hyphen, BOM. Right-to-left text itself stays;
- * ZWJ/ZWNJ stay (emoji sequences and some scripts need them).
- */
-const HIDDEN =
-  // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u00AD\u061C\u200B\u200E\u200F\u202A-\u202E\u2066-\u2069\uFEFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** Fence lines of code blocks (the code itself is kept as text). */
 const FENCE_LINE = /^ {0,3}(?:`{3,}|~{3,})[^\n]*$/gm;
@@ -69,7 +58,7 @@ export function notificationTitle(author: string, channel: NotifiedChannel): str
  */
 export function notificationBody(message: NotifiedMessage): string {
   const head = message.body.length > READ_MAX ? message.body.slice(0, READ_MAX) : message.body;
-  const raw = head.replace(HIDDEN, '');
+  const raw = withoutHiddenCharacters(head);
   const text =
     plain(
       raw
@@ -85,7 +74,7 @@ export function notificationBody(message: NotifiedMessage): string {
 
 /** One line: hidden characters out, every run of whitespace (newlines included) one space. */
 function plain(text: string): string {
-  return text.replace(HIDDEN, '').replace(SPACE, ' ').trim();
+  return withoutHiddenCharacters(text).replace(SPACE, ' ').trim();
 }
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
