@@ -78,7 +78,11 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env) {
     port: e.AUTH_PORT,
     log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY },
     tracing: tracingConfig(e),
-    database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
+    database: {
+      url: e.DATABASE_URL,
+      poolSize: e.DATABASE_POOL_SIZE,
+      preparedStatements: e.DATABASE_PREPARED_STATEMENTS,
+    },
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
     corsOrigins: e.CORS_ORIGINS,
     trustedProxies: e.TRUSTED_PROXIES,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { type ChannelKind, type MemberRole, type NotifyLevel } from '@chat/contracts';
-import { isUniqueViolation, shownUsernameSql, Sql } from '@chat/database';
+import { isUniqueViolation, shownUsernameSql, Sql, unseen } from '@chat/database';
 import type { ChannelRow, MemberRow } from './channel.mapper';
 
 /** What authorization needs of a channel, with one user's membership. */
@@ -65,6 +65,9 @@ const MEMBER_SELECT = `
 const PUBLIC_NAME_KEY = 'channels_public_name_key';
 
 /** Every statement about channels, memberships and read markers. */
+/** The name each user's channel list is prepared under on each connection (see `unseen`). */
+export const MEMBER_CHANNELS_NAME = 'chat_member_channels_v1';
+
 @Injectable()
 export class ChannelsRepository {
   constructor(private readonly sql: Sql) {}
@@ -125,9 +128,11 @@ export class ChannelsRepository {
 
   /** Each user's channel ids (users without any are absent), in one statement for many users. */
   async memberChannelIdsOfMany(userIds: readonly string[]): Promise<Map<string, string[]>> {
-    const rows = await this.sql.rows<{ user_id: string; channel_ids: string[] }>(
+    // Prepared: every handshake runs it (see `unseen`).
+    const rows = await this.sql.prepared<{ user_id: string; channel_ids: string[] }>(
+      MEMBER_CHANNELS_NAME,
       `SELECT user_id, array_agg(channel_id) AS channel_ids FROM memberships
-        WHERE user_id = ANY($1::uuid[]) GROUP BY user_id`,
+        WHERE user_id = ANY(${unseen('$1::uuid[]')}) GROUP BY user_id`,
       [userIds],
     );
     return new Map(rows.map((r) => [r.user_id, r.channel_ids]));

@@ -1,18 +1,16 @@
+import { Sql } from '@chat/database';
 import { Metrics } from '@chat/platform';
 import { eventually } from '../../../../test/support/media';
 import { openSql, uniqueChannelName, type TestSql } from '../../../../test/support/repository';
 import { ChannelsRepository } from '../channels/channels.repository';
-import type { GatewayConfig } from '../config';
 import { GatewayMetrics } from '../infra/gateway-metrics';
 import { ChannelWriter, type NewMessage, type StoredRow, type WriteOutcome } from './channel-writer';
 import { MessagesRepository } from './messages.repository';
 
-const config = (preparedStatements: boolean) => ({ database: { preparedStatements } }) as GatewayConfig;
-
 /** One gateway replica's writer, on a pool of its own. */
 function replica(db: TestSql, prepared = true) {
   const metrics = new GatewayMetrics(new Metrics('gateway'));
-  const repo = new MessagesRepository(db.sql, config(prepared));
+  const repo = new MessagesRepository(Sql.over(db.dataSource, { preparedStatements: prepared }));
   return { writer: new ChannelWriter(repo, metrics), repo, metrics };
 }
 

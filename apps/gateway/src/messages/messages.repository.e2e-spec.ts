@@ -1,9 +1,7 @@
-import type { GatewayConfig } from '../config';
+import { Sql } from '@chat/database';
 import { openSql, uniqueChannelName, type TestSql } from '../../../../test/support/repository';
 import { ChannelsRepository } from '../channels/channels.repository';
 import { MessagesRepository } from './messages.repository';
-
-const config = (preparedStatements: boolean) => ({ database: { preparedStatements } }) as GatewayConfig;
 
 describe('MessagesRepository (real Postgres)', () => {
   let db: TestSql;
@@ -28,7 +26,7 @@ describe('MessagesRepository (real Postgres)', () => {
   it.each([true, false])(
     'stores a batch in arrival order with consecutive seqs, skipping non-members and used clientIds (prepared: %s)',
     async (prepared) => {
-      const repo = new MessagesRepository(db.sql, config(prepared));
+      const repo = new MessagesRepository(Sql.over(db.dataSource, { preparedStatements: prepared }));
       const id = await channel();
       const clientId = `c-${prepared}-${Date.now()}`;
       const first = await repo.insertBatch(id, [
@@ -53,7 +51,7 @@ describe('MessagesRepository (real Postgres)', () => {
   );
 
   it('pages both ways, reads ranges, edits and tombstones', async () => {
-    const repo = new MessagesRepository(db.sql, config(true));
+    const repo = new MessagesRepository(db.sql);
     const id = await channel();
     await repo.insertBatch(
       id,
@@ -74,7 +72,7 @@ describe('MessagesRepository (real Postgres)', () => {
   });
 
   it('finds words in the given channels only, newest first, and not in deleted messages', async () => {
-    const repo = new MessagesRepository(db.sql, config(true));
+    const repo = new MessagesRepository(db.sql);
     const [mine, other] = [await channel(), await channel()];
     const word = `w${Date.now()}`;
     await repo.insertBatch(mine, [
@@ -90,7 +88,7 @@ describe('MessagesRepository (real Postgres)', () => {
   });
 
   it('locks attachments, takes the next seq and attaches, all in one transaction', async () => {
-    const repo = new MessagesRepository(db.sql, config(true));
+    const repo = new MessagesRepository(db.sql);
     const id = await channel();
     const file = await db.sql.one<{ id: string }>(
       `INSERT INTO files (channel_id, uploaded_by, name, size, content_type, object_key, status)
@@ -152,7 +150,7 @@ describe('MessagesRepository.insertAcross: one statement over many channels (rea
   it.each([true, false])(
     "numbers each channel's messages in arrival order and says of each what became of it (prepared: %s)",
     async (prepared) => {
-      const repo = new MessagesRepository(a.sql, config(prepared));
+      const repo = new MessagesRepository(Sql.over(a.dataSource, { preparedStatements: prepared }));
       const [x, y] = [await channel(), await channel()];
       const used = `used-${x}`;
       await repo.insertBatch(y, [{ authorId: ann, body: 'earlier', clientId: used }]);
@@ -186,7 +184,7 @@ describe('MessagesRepository.insertAcross: one statement over many channels (rea
   );
 
   it("two replicas' statements over the same channels, listed in opposite orders, do not deadlock", async () => {
-    const [one, two] = [a, b].map((db) => new MessagesRepository(db.sql, config(true)));
+    const [one, two] = [a, b].map((db) => new MessagesRepository(db.sql));
     const ids = await Promise.all(Array.from({ length: 96 }, channel));
     const batch = (list: string[], authorId: string, body: string) =>
       list.map((channelId) => ({ channelId, authorId, body, clientId: null }));

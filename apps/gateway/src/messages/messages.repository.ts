@@ -1,8 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { LIMITS, type MessageMentions } from '@chat/contracts';
-import { isUniqueViolation, Sql } from '@chat/database';
+import { isUniqueViolation, Sql, unseen } from '@chat/database';
 import type { FileRecord } from '@chat/domain';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 import type { MessageRow } from './message.mapper';
 import { reactionsJson } from './reactions.repository';
 
@@ -146,14 +145,21 @@ const STORE_EFFECTS = `
 // channel is not stored (answered like a missing channel: NOT_FOUND).
 // Stored: the messages of members whose clientId is unused, with consecutive seqs per channel in
 // arrival order, from ONE update of each channel's counter, so each row lock is held for this
-// statement only, once per batch. The rows are locked first and in id order (`locked`: ORDER BY
-// is applied before FOR UPDATE), and the inserts wait until every counter is updated (the
+// statement only, once per batch. The rows are locked first and in id order (`locked`: the
+// channels sorted, each locked by a probe of its own in that order), and the inserts wait until
+// every counter is updated (the
 // one-time filter on `c`): two replicas' batches over overlapping channels queue on the first
 // row they share instead of deadlocking, and no insert's index entry is held while waiting for a
 // row lock. A channel gone meanwhile (its row not found) stores nothing and leaves the others
 // alone; so does an archived one (`archived`, and again in `locked` after the row lock, so an
-// archival committed meanwhile is honoured, answered like a channel gone). Atomic: if it fails, its seqs are given back (no gap). Answers one row per message, in
-// order, saying what became of it.
+// archival committed meanwhile is honoured, answered like a channel gone). Atomic: if it fails,
+// its seqs are given back (no gap). Answers one row per message, in order, saying what became of
+// it.
+// Every lookup is a probe per message or per channel whatever the statistics say: each EXISTS is
+// fenced with OFFSET 0 (so Postgres cannot turn it into a hashed scan of the whole table), and
+// `locked` is driven by the batch's channels. The statement runs on a generic plan (see `unseen`),
+// made once per connection, possibly while the tables were small: without the fences, such a plan
+// read every message of the database for each batch's `used` check.
 /**
  * INSERT_BATCH in two shapes from one text: `full` also stores thread roots and mentions and runs
  * STORE_EFFECTS; `plain` (no message of the batch is a reply or mentions anyone: nearly every
@@ -165,18 +171,20 @@ function insertBatchSql(full: boolean): string {
   return `
   WITH input AS (
     SELECT t.n, t.channel_id, t.author_id, t.body, t.client_id${extra(', t.thread_id, t.mentions::jsonb AS mentions')},
-           EXISTS (SELECT 1 FROM memberships ms WHERE ms.channel_id = t.channel_id AND ms.user_id = t.author_id) AS member,
-           EXISTS (SELECT 1 FROM channels ca WHERE ca.id = t.channel_id AND ca.archived_at IS NOT NULL) AS archived,
+           EXISTS (SELECT 1 FROM memberships ms WHERE ms.channel_id = t.channel_id AND ms.user_id = t.author_id
+                   OFFSET 0) AS member,
+           EXISTS (SELECT 1 FROM channels ca WHERE ca.id = t.channel_id AND ca.archived_at IS NOT NULL OFFSET 0) AS archived,
            ${
              full
                ? `t.thread_id IS NULL OR EXISTS (
              SELECT 1 FROM messages r WHERE r.id = t.thread_id AND r.channel_id = t.channel_id
-                AND r.thread_id IS NULL AND r.deleted_at IS NULL)`
+                AND r.thread_id IS NULL AND r.deleted_at IS NULL OFFSET 0)`
                : 'true'
            } AS root_ok,
            t.client_id IS NOT NULL AND EXISTS (
-             SELECT 1 FROM messages m WHERE m.author_id = t.author_id AND m.client_id = t.client_id) AS used
-      FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::text[])
+             SELECT 1 FROM messages m WHERE m.author_id = t.author_id AND m.client_id = t.client_id OFFSET 0) AS used
+      FROM unnest(${unseen('$1::uuid[]')}, ${unseen('$2::uuid[]')}, ${unseen('$3::text[]')}, ${unseen('$4::text[]')},
+                  ${unseen('$5::uuid[]')}, ${unseen('$6::text[]')})
            WITH ORDINALITY AS t(channel_id, author_id, body, client_id, thread_id, mentions, n)
   ),
   fresh AS (
@@ -186,8 +194,8 @@ function insertBatchSql(full: boolean): string {
       FROM input WHERE member AND NOT used AND root_ok AND NOT archived
   ),
   locked AS MATERIALIZED (
-    SELECT id FROM channels WHERE id IN (SELECT channel_id FROM fresh) AND archived_at IS NULL
-     ORDER BY id FOR UPDATE
+    SELECT l.id FROM (SELECT DISTINCT channel_id FROM fresh ORDER BY channel_id) f
+     CROSS JOIN LATERAL (SELECT id FROM channels WHERE id = f.channel_id AND archived_at IS NULL FOR UPDATE) l
   ),
   c AS (
     UPDATE channels ch SET last_seq = ch.last_seq + per.total
@@ -214,7 +222,7 @@ function insertBatchSql(full: boolean): string {
 const INSERT_BATCH = { full: insertBatchSql(true), plain: insertBatchSql(false) };
 
 /** The names INSERT_BATCH's shapes are prepared under on each connection (DATABASE_PREPARED_STATEMENTS). */
-const INSERT_BATCH_NAME = { full: 'chat_insert_batch_v4', plain: 'chat_insert_batch_plain_v4' };
+export const INSERT_BATCH_NAME = { full: 'chat_insert_batch_v5', plain: 'chat_insert_batch_plain_v5' };
 
 /** The unique index on (author_id, client_id). */
 const CLIENT_ID_KEY = 'messages_author_client_id_key';
@@ -243,14 +251,11 @@ export interface FollowedThreadRow {
  */
 @Injectable()
 export class MessagesRepository {
-  constructor(
-    private readonly sql: Sql,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-  ) {}
+  constructor(private readonly sql: Sql) {}
 
   /** The same statements inside one transaction, with its Sql for what must commit with them (audit). */
   transaction<T>(fn: (tx: MessagesRepository, sql: Sql) => Promise<T>): Promise<T> {
-    return this.sql.transaction((sql) => fn(new MessagesRepository(sql, this.config), sql));
+    return this.sql.transaction((sql) => fn(new MessagesRepository(sql), sql));
   }
 
   /**
@@ -416,7 +421,8 @@ export class MessagesRepository {
 
   /**
    * INSERT_BATCH over the messages of any channels: one row per message, in order. Prepared once
-   * per connection unless DATABASE_PREPARED_STATEMENTS is off.
+   * per connection (unless DATABASE_PREPARED_STATEMENTS is off) and, from its sixth run there, not
+   * planned again (see `unseen`).
    */
   insertAcross(messages: ChannelBatchMessage[]): Promise<BatchOutcomeRow[]> {
     const values = [
@@ -428,7 +434,6 @@ export class MessagesRepository {
       messages.map((m) => (m.mentions ? JSON.stringify(m.mentions) : null)),
     ];
     const shape = messages.some((m) => m.threadId || m.mentions) ? 'full' : 'plain';
-    if (!this.config.database.preparedStatements) return this.sql.rows(INSERT_BATCH[shape], values);
     return this.sql.prepared(INSERT_BATCH_NAME[shape], INSERT_BATCH[shape], values);
   }
 

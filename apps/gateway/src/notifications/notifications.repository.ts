@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ChannelKind, NotificationKind, NotifyLevel } from '@chat/contracts';
-import { Sql, userBlockedSql } from '@chat/database';
+import { Sql, unseen, userBlockedSql } from '@chat/database';
 
 /** A member a new message may notify (see CANDIDATES_SQL), with the channel it was sent to. */
 export interface CandidateRow {
@@ -51,11 +51,12 @@ export interface CandidateQuery {
 export const CANDIDATES_SQL = `
   WITH q AS MATERIALIZED (
     SELECT q.i, q.channel_id, q.author_id, q.everyone, q.thread_id, c.kind, c.name
-      FROM unnest($1::uuid[], $2::uuid[], $3::boolean[], $4::uuid[]) WITH ORDINALITY
+      FROM unnest(${unseen('$1::uuid[]')}, ${unseen('$2::uuid[]')}, ${unseen('$3::boolean[]')}, ${unseen('$4::uuid[]')})
+           WITH ORDINALITY
            AS q(channel_id, author_id, everyone, thread_id, i)
      CROSS JOIN LATERAL (SELECT c.kind, c.name FROM channels c WHERE c.id = q.channel_id OFFSET 0) c
   ),
-  mm AS MATERIALIZED (SELECT * FROM unnest($5::int[], $6::uuid[]) AS mm(i, user_id)),
+  mm AS MATERIALIZED (SELECT * FROM unnest(${unseen('$5::int[]')}, ${unseen('$6::uuid[]')}) AS mm(i, user_id)),
   cand AS MATERIALIZED (
     SELECT q.i, x.user_id, x.notify, x.muted, x.follows FROM q CROSS JOIN LATERAL (
       SELECT m.user_id, m.notify, m.muted, false AS follows FROM memberships m
@@ -81,6 +82,9 @@ export const CANDIDATES_SQL = `
    WHERE c.user_id <> q.author_id AND NOT c.muted AND c.notify IS DISTINCT FROM 'none'
    GROUP BY c.i, c.user_id, c.notify, q.kind, q.name
    ORDER BY c.i`;
+
+/** The name CANDIDATES_SQL is prepared under on each connection (see `unseen`). */
+export const CANDIDATES_NAME = 'chat_notify_candidates_v1';
 
 /** CANDIDATES_SQL's parameters for `queries`. */
 export function candidateParams(queries: readonly CandidateQuery[]): unknown[] {
@@ -126,7 +130,11 @@ export class NotificationsRepository {
   async candidates(queries: readonly CandidateQuery[]): Promise<CandidateRow[][]> {
     const found: CandidateRow[][] = queries.map(() => []);
     if (queries.length === 0) return found;
-    const rows = await this.sql.rows<CandidateRow & { i: number }>(CANDIDATES_SQL, candidateParams(queries));
+    const rows = await this.sql.prepared<CandidateRow & { i: number }>(
+      CANDIDATES_NAME,
+      CANDIDATES_SQL,
+      candidateParams(queries),
+    );
     for (const { i, ...row } of rows) found[i - 1].push(row);
     return found;
   }
