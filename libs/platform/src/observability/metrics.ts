@@ -4,6 +4,19 @@ import type { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
+ * prom-client defaults that list every libuv handle or resource of the process at each scrape
+ * (`process._getActiveHandles()`, `process.getActiveResourcesInfo()`, twice each): a gateway's every
+ * socket is one, so a scrape held the event loop for ≈ 25 ms at 5,000 connections, and in proportion
+ * beyond. The gateway's own socket gauge counts connections; `process_open_fds` stays.
+ */
+export const PER_HANDLE_METRICS = [
+  'nodejs_active_handles',
+  'nodejs_active_handles_total',
+  'nodejs_active_resources',
+  'nodejs_active_resources_total',
+] as const;
+
+/**
  * One Prometheus registry per service instance (not prom-client's global one), so the local mode
  * can host all services in one process without metric-name clashes. Services add their own
  * metrics through `counter()`/`histogram()`/`gauge()` on this registry.
@@ -16,6 +29,7 @@ export class Metrics {
   constructor(service: string) {
     this.registry.setDefaultLabels({ service });
     collectDefaultMetrics({ register: this.registry });
+    for (const name of PER_HANDLE_METRICS) this.registry.removeSingleMetric(name);
     this.httpDuration = new Histogram({
       name: 'http_request_duration_seconds',
       help: 'HTTP request duration by method, route and status',
