@@ -41,7 +41,6 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import Redis from 'ioredis';
 import { Client } from 'pg';
-import { GATEWAY_NODE_FLAGS } from '../scripts/lib/node-flags';
 import { measureFootprint } from './footprint';
 import { bigChannel } from './lib/big-channel';
 import { notifyCost, type NotifyBlock } from './lib/notify-cost';
@@ -1363,7 +1362,6 @@ async function entry(): Promise<void> {
       cores: cpus().length,
       memoryBytes: totalmem(),
       node: process.version,
-      serverNodeFlags: [...GATEWAY_NODE_FLAGS],
       kernel: release(),
       loadAverageAtStart: loadavg(),
       loadAverageAtEnd: null,

@@ -101,16 +101,11 @@ export async function withAffinity<T>(cpus: string | null, restore: string | nul
 }
 
 /**
- * `node [nodeFlags] <script>` under `taskset -c <cpus>` (plain node when `cpus` is null), with an IPC channel
+ * `node <script>` under `taskset -c <cpus>` (plain node when `cpus` is null), with an IPC channel
  * when stdio asks for one: fork() cannot take a prefix, spawn() with 'ipc' is the same channel.
  */
-export function spawnNode(
-  script: string,
-  cpus: string | null,
-  options: SpawnOptions,
-  nodeFlags: readonly string[] = [],
-): ChildProcess {
+export function spawnNode(script: string, cpus: string | null, options: SpawnOptions): ChildProcess {
   return cpus
-    ? spawn('taskset', ['-c', cpus, process.execPath, ...nodeFlags, script], options)
-    : spawn(process.execPath, [...nodeFlags, script], options);
+    ? spawn('taskset', ['-c', cpus, process.execPath, script], options)
+    : spawn(process.execPath, [script], options);
 }

@@ -101,8 +101,6 @@ export interface RunResult {
     cores: number;
     memoryBytes: number;
     node: string;
-    /** V8 flags of every server process, gateway and baseline alike (scripts/lib/node-flags.ts). */
-    serverNodeFlags?: string[];
     kernel: string;
     loadAverageAtStart: number[];
     loadAverageAtEnd: number[] | null;

@@ -1,6 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { GATEWAY_NODE_FLAGS } from '../../scripts/lib/node-flags';
 import { startProcessStack, type ProcessStack } from '../../scripts/lib/process-stack';
 import { pinPid, spawnNode, withAffinity } from './pinning';
 
@@ -118,23 +117,17 @@ export async function startBaseline(o: BaselineOptions): Promise<System> {
   try {
     const ports: number[] = [];
     for (let i = 0; i < o.processes; i++) {
-      const child = spawnNode(
-        join(__dirname, '..', 'baseline-server.js'),
-        o.serverCpus,
-        {
-          env: {
-            ...process.env,
-            NODE_ENV: 'production',
-            NODE_OPTIONS: o.nodeOptions,
-            BENCH_PROBE_DIR: o.probeDir,
-            BASELINE_REDIS_URL: o.processes > 1 ? o.redisUrl : '',
-            BASELINE_REDIS_PREFIX: o.redisPrefix,
-          },
-          stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      const child = spawnNode(join(__dirname, '..', 'baseline-server.js'), o.serverCpus, {
+        env: {
+          ...process.env,
+          NODE_ENV: 'production',
+          NODE_OPTIONS: o.nodeOptions,
+          BENCH_PROBE_DIR: o.probeDir,
+          BASELINE_REDIS_URL: o.processes > 1 ? o.redisUrl : '',
+          BASELINE_REDIS_PREFIX: o.redisPrefix,
         },
-        // The gateway's V8 flags: the two servers differ in their code, not in their runtime.
-        GATEWAY_NODE_FLAGS,
-      );
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      });
       children.push(child);
       ports.push(
         await new Promise<number>((resolve, reject) => {

@@ -42,9 +42,7 @@ fi
 app="$1"
 shift
 case "$app" in
-  # The gateway's V8 flags: scripts/lib/node-flags.ts says why (test/deploy/image.spec.ts keeps them equal).
-  gateway) exec node --max-semi-space-size=32 /app/dist/apps/gateway/src/main.js "$@" ;;
-  auth | media) exec node "/app/dist/apps/$app/src/main.js" "$@" ;;
+  auth | gateway | media) exec node "/app/dist/apps/$app/src/main.js" "$@" ;;
   migrate) exec node /app/dist/scripts/migrate.js "$@" ;;
   help | --help | -h)
     usage

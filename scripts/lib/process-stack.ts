@@ -4,7 +4,6 @@ import { join, resolve } from 'node:path';
 import { createDataSource } from '@chat/database';
 import { freePort, startS3rver, type Stoppable } from './embedded';
 import { startFrontDoor } from './front-door';
-import { GATEWAY_NODE_FLAGS } from './node-flags';
 
 export interface ServiceProcess {
   name: string;
@@ -104,8 +103,7 @@ export async function startProcessStack(opts: ProcessStackOptions): Promise<Proc
   const launch = async (name: string, app: string, portVar: string): Promise<ServiceProcess> => {
     if (opts.signal?.aborted) throw new Error('stopped during start-up');
     const p = await freePort();
-    const flags = app === 'gateway' ? GATEWAY_NODE_FLAGS : [];
-    const child = spawn(process.execPath, [...flags, join(dist, 'apps', app, 'src', 'main.js')], {
+    const child = spawn(process.execPath, [join(dist, 'apps', app, 'src', 'main.js')], {
       env: { ...env, [portVar]: String(p) },
       stdio: opts.inheritOutput ? 'inherit' : ['ignore', 'ignore', 'pipe'],
     });

@@ -5,7 +5,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readRepoFile, repoPath } from './support/repo';
-import { GATEWAY_NODE_FLAGS } from '../../scripts/lib/node-flags';
 
 /**
  * The image, checked without a Docker engine: the Dockerfile's stages follow the rules the
@@ -127,23 +126,6 @@ describe('deploy/docker/entrypoint.sh', () => {
     });
     expect(r.status).toBe(0);
     expect(r.stdout).toBe(`${pem}|unset`);
-  });
-
-  it('starts the gateway with the V8 flags the process stack gives it, and the others without', () => {
-    // A `node` that prints what it was given, first on PATH.
-    const bin = mkdtempSync(join(tmpdir(), 'chat-entry-bin-'));
-    writeFileSync(join(bin, 'node'), '#!/bin/sh\nprintf "%s\\n" "$@"\n', { mode: 0o755 });
-    const argsOf = (app: string) => {
-      const r = run([app, '--inspect-brk=0'], { PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}` });
-      expect(r.status).toBe(0);
-      return r.stdout.trim().split('\n');
-    };
-    expect(argsOf('gateway')).toEqual([
-      ...GATEWAY_NODE_FLAGS,
-      '/app/dist/apps/gateway/src/main.js',
-      '--inspect-brk=0',
-    ]);
-    expect(argsOf('auth')).toEqual(['/app/dist/apps/auth/src/main.js', '--inspect-brk=0']);
   });
 
   it('refuses ambiguous or unreadable secrets and a missing app name', () => {
