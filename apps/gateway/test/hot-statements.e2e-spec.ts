@@ -57,15 +57,13 @@ describe('Hot statements are planned once per connection (real Postgres)', () =>
     const notifications = new NotificationsRepository(db.sql);
     for (const n of sizes) {
       const found = await notifications.candidates(
-        channels
-          .slice(0, n)
-          .map((channelId) => ({
-            channelId,
-            authorId: ann,
-            mentionedIds: [bob],
-            everyone: false,
-            threadId: null,
-          })),
+        channels.slice(0, n).map((channelId) => ({
+          channelId,
+          authorId: ann,
+          mentionedIds: [bob],
+          everyone: false,
+          threadId: null,
+        })),
       );
       // bob is mentioned in each: the statement still answers what it did.
       expect(found.map((rows) => rows.map((r) => [r.user_id, r.mentioned]))).toEqual(
