@@ -87,8 +87,8 @@ export class Sql {
 
 /**
  * An array parameter the planner cannot look into, for the hot statements run through
- * `Sql.prepared`: `unseen('$1::uuid[]')` is `(SELECT $1::uuid[])::uuid[]`. Use it for every array parameter
- * of such a statement, in `unnest(…)` and in `= ANY(…)` alike.
+ * `Sql.prepared`: `unseen('$1::uuid[]')` is `(SELECT $1::uuid[])::uuid[]`. Use it for every array
+ * parameter of such a statement, in `unnest(…)` and in `= ANY(…)` alike.
  *
  * Why: Postgres plans a named statement with its parameters' values (a custom plan) for its first
  * five runs, and goes on doing so while those plans cost less than the plan made without them (the

@@ -64,10 +64,10 @@ const MEMBER_SELECT = `
 /** The unique index a public channel's name hits. */
 const PUBLIC_NAME_KEY = 'channels_public_name_key';
 
-/** Every statement about channels, memberships and read markers. */
 /** The name each user's channel list is prepared under on each connection (see `unseen`). */
 export const MEMBER_CHANNELS_NAME = 'chat_member_channels_v1';
 
+/** Every statement about channels, memberships and read markers. */
 @Injectable()
 export class ChannelsRepository {
   constructor(private readonly sql: Sql) {}

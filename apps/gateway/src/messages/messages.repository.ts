@@ -147,10 +147,9 @@ const STORE_EFFECTS = `
 // arrival order, from ONE update of each channel's counter, so each row lock is held for this
 // statement only, once per batch. The rows are locked first and in id order (`locked`: the
 // channels sorted, each locked by a probe of its own in that order), and the inserts wait until
-// every counter is updated (the
-// one-time filter on `c`): two replicas' batches over overlapping channels queue on the first
-// row they share instead of deadlocking, and no insert's index entry is held while waiting for a
-// row lock. A channel gone meanwhile (its row not found) stores nothing and leaves the others
+// every counter is updated (the one-time filter on `c`): two replicas' batches over overlapping
+// channels queue on the first row they share instead of deadlocking, and no insert's index entry
+// is held while waiting for a row lock. A channel gone meanwhile (its row not found) stores nothing and leaves the others
 // alone; so does an archived one (`archived`, and again in `locked` after the row lock, so an
 // archival committed meanwhile is honoured, answered like a channel gone). Atomic: if it fails,
 // its seqs are given back (no gap). Answers one row per message, in order, saying what became of
