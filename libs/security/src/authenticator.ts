@@ -37,8 +37,11 @@ export class Authenticator {
     return this.principalFor(claims);
   }
 
-  /** For claims whose signature was already verified (passport-jwt). */
-  async principalFor(claims: AccessTokenClaims): Promise<Principal> {
+  /**
+   * For claims whose signature was already verified (passport-jwt, or a token the socket
+   * handshake verified before): only whose they are and their expiry are read.
+   */
+  async principalFor(claims: Pick<AccessTokenClaims, 'sub' | 'exp'>): Promise<Principal> {
     const status = await this.status.get(claims.sub);
     if (!status || status.banned) throw SecurityErrors.invalidToken();
     const principal: Principal = {

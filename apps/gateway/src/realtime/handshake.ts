@@ -1,4 +1,4 @@
-import type { KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import type { AccessTokenClaims, AckErrorBody } from '@chat/contracts';
 import { mapError } from '@chat/platform';
 
@@ -35,8 +35,10 @@ export function connectError(err: unknown): Error & { data: AckErrorBody } {
   return Object.assign(new Error(code), { data: { code, message } });
 }
 
-interface Verified {
-  claims: AccessTokenClaims;
+/** What a handshake needs of a token verified before: whose it is, and until when. */
+export type VerifiedIdentity = Pick<AccessTokenClaims, 'sub' | 'exp'>;
+
+interface Verified extends VerifiedIdentity {
   /** The key that verified it, as the key resolver answered then. */
   key: KeyObject;
 }
@@ -47,35 +49,44 @@ interface Verified {
  * check, the largest single cost of a handshake. A hit still asks the key resolver for the
  * token's key and must get the very same key object: a key removed from the JWKS, or any
  * refresh (which parses the keys anew), misses and verifies again. Expired tokens never hit.
- * Keyed by the whole token, so a different header, payload or signature is a different entry.
+ *
+ * Keyed by the token's SHA-256, so a different header, payload or signature is a different entry,
+ * and an entry holds neither the token (≈ 500 bytes) nor its claims: only the subject and expiry
+ * the handshake reads. Each connected client has one, so this is memory per connection.
  */
 export class VerifiedTokens {
   private readonly entries = new Map<string, Verified>();
 
   constructor(private readonly max = 20_000) {}
 
-  /** The token's claims if it was verified with `key` and has not expired at `nowMs`. */
-  get(token: string, key: KeyObject, nowMs: number): AccessTokenClaims | undefined {
-    const hit = this.entries.get(token);
+  /** Who the token stands for if it was verified with `key` and has not expired at `nowMs`. */
+  get(token: string, key: KeyObject, nowMs: number): VerifiedIdentity | undefined {
+    const id = digest(token);
+    const hit = this.entries.get(id);
     if (!hit) return undefined;
-    if (hit.key !== key || hit.claims.exp * 1000 <= nowMs) {
-      this.entries.delete(token);
+    if (hit.key !== key || hit.exp * 1000 <= nowMs) {
+      this.entries.delete(id);
       return undefined;
     }
-    return hit.claims;
+    return hit;
   }
 
   has(token: string): boolean {
-    return this.entries.has(token);
+    return this.entries.has(digest(token));
   }
 
-  set(token: string, claims: AccessTokenClaims, key: KeyObject): void {
+  set(token: string, identity: VerifiedIdentity, key: KeyObject): void {
     // Bounded: a full map starts over (a miss only costs one verification).
     if (this.entries.size >= this.max) this.entries.clear();
-    this.entries.set(token, { claims, key });
+    this.entries.set(digest(token), { sub: identity.sub, exp: identity.exp, key });
   }
 
   get size(): number {
     return this.entries.size;
   }
+}
+
+/** A token's SHA-256, in base64: 44 characters instead of the token's ≈ 480. */
+function digest(token: string): string {
+  return createHash('sha256').update(token).digest('base64');
 }

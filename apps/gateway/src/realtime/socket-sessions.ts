@@ -6,11 +6,9 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import jwt from 'jsonwebtoken';
 import type { Adapter } from 'socket.io-adapter';
-import type { AccessTokenClaims } from '@chat/contracts';
 import { EVENT_BUS, Lifecycle, type EventBus } from '@chat/platform';
-import { Authenticator, SecurityErrors } from '@chat/security';
+import { Authenticator, SecurityErrors, type Principal } from '@chat/security';
 import { ChannelsService } from '../channels/channels.service';
 import { channelRoom, userRoom } from '../infra/rooms';
 import { SocketHub, type GatewaySocket } from '../infra/socket-hub';
@@ -18,7 +16,7 @@ import { PresenceService } from '../presence/presence.service';
 import { TypingService } from '../presence/typing.service';
 import { UsersService } from '../users/users.service';
 import { ExpiryWheel } from './expiry-wheel';
-import { forgetToken, tokenFrom, VerifiedTokens } from './handshake';
+import { forgetToken, tokenFrom, VerifiedTokens, type VerifiedIdentity } from './handshake';
 import { RealtimeErrors } from './realtime.errors';
 import { ROOM_MOVES_HORIZON_MS, RoomMoves, type RoomMovesMark } from './room-moves';
 
@@ -112,13 +110,13 @@ export class SocketSessions implements OnModuleInit, OnApplicationBootstrap, OnA
     socket.data.user = user;
     const [channelIds] = await Promise.all([
       this.channels.memberChannelIds(user.id),
-      typeof token === 'string' ? this.remember(token) : undefined,
+      typeof token === 'string' ? this.remember(token, user) : undefined,
     ]);
     socket.data.channelIds = channelIds;
   }
 
-  /** The claims of a token verified here before, if its key is still the one that verified it. */
-  private async verifiedBefore(token: string): Promise<AccessTokenClaims | undefined> {
+  /** Who a token verified here before stands for, if its key is still the one that verified it. */
+  private async verifiedBefore(token: string): Promise<VerifiedIdentity | undefined> {
     // Only tokens in the cache ask the key resolver here: an unknown or forged one goes straight
     // to the full check, and spends the resolver's unknown-kid budget once, as before.
     if (!this.verified.has(token)) return undefined;
@@ -129,12 +127,14 @@ export class SocketSessions implements OnModuleInit, OnApplicationBootstrap, OnA
     }
   }
 
-  /** Caches a token that just passed the full check, with the key that verified it. */
-  private async remember(token: string): Promise<void> {
+  /**
+   * Caches a token that just passed the full check, with the key that verified it. Bot tokens are
+   * not JWTs: the key resolver refuses them, so they are never cached.
+   */
+  private async remember(token: string, user: Principal): Promise<void> {
     try {
       const key = await this.authenticator.verifier.keyFor(token);
-      const claims = jwt.decode(token, { json: true });
-      if (claims) this.verified.set(token, this.authenticator.verifier.checkClaims(claims), key);
+      this.verified.set(token, { sub: user.id, exp: user.exp }, key);
     } catch {
       // Its key went away in between: it is simply not cached.
     }
