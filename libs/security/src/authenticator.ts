@@ -25,16 +25,25 @@ export class Authenticator {
    * SecurityErrors.missingToken / invalidToken (UNAUTHORIZED).
    */
   async authenticate(rawToken: unknown): Promise<Principal> {
+    const claims = await this.claimsOf(rawToken);
+    return claims ? this.principalFor(claims) : this.authenticateBot(rawToken as string);
+  }
+
+  /**
+   * The verified claims of an access token, or null for a bot token (which has none: it is checked
+   * against the database by `authenticate`). Only the signature and claims are checked here, so a
+   * caller can read what it needs of the user while `principalFor` checks their status. Throws
+   * SecurityErrors.missingToken / invalidToken (UNAUTHORIZED).
+   */
+  async claimsOf(rawToken: unknown): Promise<AccessTokenClaims | null> {
     if (typeof rawToken !== 'string') throw SecurityErrors.missingToken();
-    if (looksLikeBotToken(rawToken)) return this.authenticateBot(rawToken);
-    let claims: AccessTokenClaims;
+    if (looksLikeBotToken(rawToken)) return null;
     try {
-      claims = await this.verifier.verify(rawToken);
+      return await this.verifier.verify(rawToken);
     } catch (err) {
       if (err instanceof InvalidTokenError) throw SecurityErrors.invalidToken();
       throw err;
     }
-    return this.principalFor(claims);
   }
 
   /**

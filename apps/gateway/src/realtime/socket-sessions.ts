@@ -93,25 +93,23 @@ export class SocketSessions implements OnModuleInit, OnApplicationBootstrap, OnA
     const token = tokenFrom(socket.handshake);
     forgetToken(socket.handshake);
     const known = typeof token === 'string' ? await this.verifiedBefore(token) : undefined;
-    if (known) {
-      // The user is known without a signature check: their status and channels are read together.
-      const [user, channelIds] = await Promise.all([
-        this.authenticator.principalFor(known),
-        this.channels.memberChannelIds(known.sub),
-      ]);
-      if (user.totpSetupRequired) throw SecurityErrors.totpSetupRequired();
-      socket.data.user = user;
-      socket.data.channelIds = channelIds;
+    // A token verified here before skips the signature check; a bot token has no claims.
+    const identity = known ?? (await this.authenticator.claimsOf(token));
+    if (!identity) {
+      const bot = await this.authenticator.authenticate(token);
+      socket.data.user = bot;
+      socket.data.channelIds = await this.channels.memberChannelIds(bot.id);
       return;
     }
-    const user = await this.authenticator.authenticate(token);
+    // The signature says who it is: their status and channels are read together (one round trip).
+    const [user, channelIds] = await Promise.all([
+      this.authenticator.principalFor(identity),
+      this.channels.memberChannelIds(identity.sub),
+    ]);
     // Two-factor required and not set up: the chat waits until it is (connect_error FORBIDDEN).
     if (user.totpSetupRequired) throw SecurityErrors.totpSetupRequired();
+    if (!known && typeof token === 'string') await this.remember(token, user);
     socket.data.user = user;
-    const [channelIds] = await Promise.all([
-      this.channels.memberChannelIds(user.id),
-      typeof token === 'string' ? this.remember(token, user) : undefined,
-    ]);
     socket.data.channelIds = channelIds;
   }
 
