@@ -13,6 +13,7 @@ export class GatewayMetrics {
   readonly messagesPersisted: Counter;
   readonly writeBatchSize: Histogram;
   readonly writeBatchChannels: Histogram;
+  readonly writeDuration: Histogram;
   readonly fannedOut: Counter<'event'>;
   readonly broadcastSlices: Histogram;
 
@@ -50,6 +51,10 @@ export class GatewayMetrics {
       'Channels per statement of the writer (one statement stores the queued sends of many channels)',
       [],
       [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    );
+    this.writeDuration = metrics.histogram(
+      'gateway_message_write_seconds',
+      'Time of one write of the writer, from its statement to its commit (retries and split parts included); sends that queued behind it waited for it too',
     );
     this.fannedOut = metrics.counter(
       'gateway_events_fanned_out_total',

@@ -83,13 +83,17 @@ describe('ChannelWriter (real Postgres, two replicas)', () => {
           [4, '3'],
         ]);
       // One statement for the 48 messages of the 12 channels.
-      const sum = async (h: GatewayMetrics['writeBatchChannels']) =>
+      const sum = async (h: GatewayMetrics['writeDuration']) =>
         Object.fromEntries((await h.get()).values.map((v) => [v.metricName, v.value]));
       expect(await sum(metrics.writeBatchChannels)).toMatchObject({
         gateway_message_write_batch_channels_count: 1,
         gateway_message_write_batch_channels_sum: 12,
       });
       expect(await sum(metrics.writeBatchSize)).toMatchObject({ gateway_message_write_batch_size_sum: 48 });
+      // That one write was timed, and took some time.
+      const timed = await sum(metrics.writeDuration);
+      expect(timed.gateway_message_write_seconds_count).toBe(1);
+      expect(timed.gateway_message_write_seconds_sum).toBeGreaterThan(0);
     },
   );
 

@@ -88,7 +88,9 @@ export class ChannelWriter {
       const batch = this.queue.splice(0, MAX_BATCH);
       this.metrics.writeBatchSize.observe(batch.length);
       this.metrics.writeBatchChannels.observe(new Set(batch.map((p) => p.channelId)).size);
+      const stop = this.metrics.writeDuration.startTimer();
       await this.store(batch, CLIENT_ID_RETRIES);
+      stop();
     }
     this.writing = false;
   }
