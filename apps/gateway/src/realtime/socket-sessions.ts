@@ -125,10 +125,7 @@ export class SocketSessions implements OnModuleInit, OnApplicationBootstrap, OnA
     }
   }
 
-  /**
-   * Caches a token that just passed the full check, with the key that verified it. Bot tokens are
-   * not JWTs: the key resolver refuses them, so they are never cached.
-   */
+  /** Caches an access token that just passed the full check, with the key that verified it. */
   private async remember(token: string, user: Principal): Promise<void> {
     try {
       const key = await this.authenticator.verifier.keyFor(token);
