@@ -265,6 +265,11 @@ export class ChatClient {
         if (this.realtime.connected) setTimeout(() => void this.deliver(item), 1_000).unref();
         return;
       }
+      if (err instanceof ChatError && err.code === 'UNAUTHORIZED' && !this.stopping) {
+        // The access token ran out under the command: the server ends that session at once, and
+        // the item goes out again, same clientId, as soon as the next one is up (onConnected).
+        return;
+      }
       if (err instanceof ChatError && err.code === 'RATE_LIMITED' && !this.stopping) {
         setTimeout(() => void this.deliver(item), 1_000).unref();
         return;
