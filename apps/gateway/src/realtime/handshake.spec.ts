@@ -36,21 +36,28 @@ describe('handshake', () => {
     expect(crash.data.message).not.toContain('hunter2');
   });
 
-  it('remembers a verified token only while its key is the one that verified it and it has not expired', () => {
+  it('remembers a verified token only while its key is the one that verified it and it has not expired', async () => {
     const [key, rotated] = [
       generateKeyPairSync('ec', { namedCurve: 'P-256' }),
       generateKeyPairSync('ec', { namedCurve: 'P-256' }),
     ].map((k) => k.publicKey);
+    const asked: string[] = [];
+    const keyOf = (answer: typeof key, token: string) => () => {
+      asked.push(token);
+      return Promise.resolve(answer);
+    };
     const identity = { sub: 'u1', exp: 1000 };
     const tokens = new VerifiedTokens(2);
     tokens.set('t1', identity, key);
-    expect(tokens.get('t1', key, 999_000)).toMatchObject(identity);
-    expect(tokens.get('t1.forged', key, 999_000)).toBeUndefined();
-    expect(tokens.get('t1', rotated, 999_000)).toBeUndefined();
+    expect(await tokens.get('t1', keyOf(key, 't1'), 999_000)).toMatchObject(identity);
+    expect(await tokens.get('t1.forged', keyOf(key, 't1.forged'), 999_000)).toBeUndefined();
+    // A token not in the cache never asks for its key.
+    expect(asked).toEqual(['t1']);
+    expect(await tokens.get('t1', keyOf(rotated, 't1'), 999_000)).toBeUndefined();
     // A miss forgets it: the key that verified it is no longer trusted.
-    expect(tokens.get('t1', key, 999_000)).toBeUndefined();
+    expect(await tokens.get('t1', keyOf(key, 't1'), 999_000)).toBeUndefined();
     tokens.set('t2', identity, key);
-    expect(tokens.get('t2', key, 1_000_000)).toBeUndefined();
+    expect(await tokens.get('t2', keyOf(key, 't2'), 1_000_000)).toBeUndefined();
     tokens.set('a', identity, key);
     tokens.set('b', identity, key);
     tokens.set('c', identity, key);

@@ -59,20 +59,24 @@ export class VerifiedTokens {
 
   constructor(private readonly max = 20_000) {}
 
-  /** Who the token stands for if it was verified with `key` and has not expired at `nowMs`. */
-  get(token: string, key: KeyObject, nowMs: number): VerifiedIdentity | undefined {
+  /**
+   * Who the token stands for, if it was verified with the key `keyOf` answers now and has not
+   * expired at `nowMs`. Only a token in the cache asks for its key: an unknown or forged one does
+   * not spend the key resolver's unknown-kid budget here (the full check spends it once).
+   */
+  async get(
+    token: string,
+    keyOf: () => Promise<KeyObject>,
+    nowMs: number,
+  ): Promise<VerifiedIdentity | undefined> {
     const id = digest(token);
     const hit = this.entries.get(id);
     if (!hit) return undefined;
-    if (hit.key !== key || hit.exp * 1000 <= nowMs) {
+    if (hit.key !== (await keyOf()) || hit.exp * 1000 <= nowMs) {
       this.entries.delete(id);
       return undefined;
     }
     return hit;
-  }
-
-  has(token: string): boolean {
-    return this.entries.has(digest(token));
   }
 
   set(token: string, identity: VerifiedIdentity, key: KeyObject): void {

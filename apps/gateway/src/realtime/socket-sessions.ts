@@ -115,11 +115,8 @@ export class SocketSessions implements OnModuleInit, OnApplicationBootstrap, OnA
 
   /** Who a token verified here before stands for, if its key is still the one that verified it. */
   private async verifiedBefore(token: string): Promise<VerifiedIdentity | undefined> {
-    // Only tokens in the cache ask the key resolver here: an unknown or forged one goes straight
-    // to the full check, and spends the resolver's unknown-kid budget once, as before.
-    if (!this.verified.has(token)) return undefined;
     try {
-      return this.verified.get(token, await this.authenticator.verifier.keyFor(token), Date.now());
+      return await this.verified.get(token, () => this.authenticator.verifier.keyFor(token), Date.now());
     } catch {
       return undefined;
     }
