@@ -115,6 +115,37 @@ run('the web client, conversations', () => {
     await gone(ben.page.locator('.mention-badge'));
   });
 
+  it('keeps what is typed right after picking a mention where it was typed, on a slow device', async () => {
+    // Animation frames come half a second late, as on a busy phone (restored below).
+    await ana.page.evaluate(() => {
+      const w = window as Window & { realFrame?: typeof requestAnimationFrame };
+      w.realFrame = w.requestAnimationFrame.bind(w);
+      w.requestAnimationFrame = (cb) => w.realFrame!(() => setTimeout(() => cb(performance.now()), 500));
+    });
+    try {
+      // The mention goes in the middle of the sentence, and ana types on at once.
+      await composer(ana.page).fill('Ask now');
+      await composer(ana.page).press('Home');
+      for (let i = 0; i < 'Ask '.length; i++) await composer(ana.page).press('ArrowRight');
+      await composer(ana.page).pressSequentially('@be');
+      await visible(
+        ana.page.getByRole('listbox', { name: 'People to mention' }).getByRole('option', { name: '@ben' }),
+      );
+      await composer(ana.page).press('Enter');
+      await composer(ana.page).pressSequentially('to look ');
+      expect(await composer(ana.page).inputValue()).toBe('Ask @ben to look now');
+      await composer(ana.page).press('End');
+      await composer(ana.page).pressSequentially(', please');
+      await composer(ana.page).press('Enter');
+      await visible(message(ben.page, 'Ask @ben to look now, please'));
+    } finally {
+      await ana.page.evaluate(() => {
+        const w = window as Window & { realFrame?: typeof requestAnimationFrame };
+        if (w.realFrame) w.requestAnimationFrame = w.realFrame;
+      });
+    }
+  });
+
   it('replies in a thread; the other side sees the count and the thread', async () => {
     await say(ana.page, 'Thread starter: lunch plans?');
     const root = message(ben.page, 'Thread starter');

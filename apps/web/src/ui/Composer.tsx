@@ -104,19 +104,28 @@ export function Composer({
     send();
   };
 
+  // Where the caret goes once a completed mention is in the box. Set in the same commit as the
+  // text (a layout effect runs before the browser handles the next key), so what is typed right
+  // after Enter lands after the mention; on the next animation frame, a slow frame could move the
+  // caret back over words already typed.
+  const caretAfterPick = useRef<number | null>(null);
+  useLayoutEffect(() => {
+    const el = boxRef.current;
+    const pos = caretAfterPick.current;
+    caretAfterPick.current = null;
+    if (el && pos !== null) {
+      el.focus();
+      el.setSelectionRange(pos, pos);
+    }
+  });
+
   const pick = (name: string) => {
     if (!at) return;
     const next = completeMention(text, at, name);
+    caretAfterPick.current = next.caret;
     setText(next.text);
     setCaret(next.caret);
     setActive(0);
-    requestAnimationFrame(() => {
-      const el = boxRef.current;
-      if (el) {
-        el.focus();
-        el.setSelectionRange(next.caret, next.caret);
-      }
-    });
   };
 
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
