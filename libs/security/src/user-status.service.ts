@@ -56,8 +56,25 @@ export class UserStatusService implements OnModuleInit {
     const hit = this.cache.get(userId);
     if (hit && Date.now() - hit.at < TTL_MS) return hit.status;
     const status = await this.loader.load(userId);
+    const now = Date.now();
     if (this.cache.size > 50_000) this.cache.clear();
-    this.cache.set(userId, { at: Date.now(), status });
+    // Re-inserted, so the map stays in the order the statuses were read: the stale ones are first.
+    this.cache.delete(userId);
+    this.cache.set(userId, { at: now, status });
+    this.dropStale(now);
     return status;
+  }
+
+  /** Entries past their TTL are of no use: an idle replica would otherwise keep every user it saw. */
+  private dropStale(now: number): void {
+    for (const [id, entry] of this.cache) {
+      if (now - entry.at < TTL_MS) return;
+      this.cache.delete(id);
+    }
+  }
+
+  /** How many statuses are held: the fresh ones, and stale ones only until the next read. */
+  get size(): number {
+    return this.cache.size;
   }
 }

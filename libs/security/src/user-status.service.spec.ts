@@ -1,0 +1,70 @@
+import type { EventBus } from '@chat/platform';
+import type { UserStatus, UserStatusRepository } from './user-status.repository';
+import { UserStatusService } from './user-status.service';
+
+/** The statuses a replica reads: an in-memory table that counts the statements. */
+function table(): { repo: UserStatusRepository; reads: string[][]; rows: Map<string, UserStatus> } {
+  const rows = new Map<string, UserStatus>();
+  const reads: string[][] = [];
+  const repo = {
+    statusOfMany: (ids: readonly string[]) => {
+      reads.push([...ids]);
+      return Promise.resolve(new Map([...rows].filter(([id]) => ids.includes(id))));
+    },
+  } as unknown as UserStatusRepository;
+  return { repo, reads, rows };
+}
+
+const status = (username: string, banned = false): UserStatus => ({
+  username,
+  roles: ['member'],
+  banned,
+  totpSetupRequired: false,
+});
+
+describe('UserStatusService', () => {
+  const bus = { subscribe: () => undefined } as unknown as EventBus;
+  let clock: number;
+  beforeEach(() => {
+    clock = 1_000_000;
+    jest.spyOn(Date, 'now').mockImplementation(() => clock);
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  it('answers from memory for 3 s, then reads again, so a ban made elsewhere applies', async () => {
+    const { repo, reads, rows } = table();
+    rows.set('u1', status('ana'));
+    const service = new UserStatusService(repo, bus);
+    expect(await service.get('u1')).toMatchObject({ username: 'ana', banned: false });
+    rows.set('u1', status('ana', true));
+    clock += 2_999;
+    expect(await service.get('u1')).toMatchObject({ banned: false });
+    expect(reads).toHaveLength(1);
+    clock += 1;
+    expect(await service.get('u1')).toMatchObject({ banned: true });
+    expect(reads).toHaveLength(2);
+    expect(await service.get('nobody')).toBeNull();
+  });
+
+  it('forgets the users it saw once their statuses are stale, rather than keeping every one', async () => {
+    const { repo, rows } = table();
+    for (let i = 0; i < 1_000; i++) rows.set(`u${i}`, status(`user${i}`));
+    const service = new UserStatusService(repo, bus);
+    // A reconnect wave checks 1,000 users, then the replica sits idle.
+    await Promise.all([...rows.keys()].map((id) => service.get(id)));
+    expect(service.size).toBe(1_000);
+    // One user is checked after they have all gone stale: only that one is kept.
+    clock += 3_000;
+    await service.get('u7');
+    expect(service.size).toBe(1);
+    // A user read again counts from then: u8, read after u7 but not since, goes first.
+    clock += 1_000;
+    await service.get('u8');
+    clock += 2_001;
+    await service.get('u7');
+    clock += 1_500;
+    await service.get('u9');
+    expect(service.size).toBe(2);
+    expect(await service.get('u7')).toMatchObject({ username: 'user7' });
+  });
+});
