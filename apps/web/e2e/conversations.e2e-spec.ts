@@ -138,6 +138,17 @@ run('the web client, conversations', () => {
       await composer(ana.page).pressSequentially(', please');
       await composer(ana.page).press('Enter');
       await visible(message(ben.page, 'Ask @ben to look now, please'));
+      // A name typed in full and picked all the same: the caret still goes past it.
+      await composer(ana.page).fill('@ben now');
+      await composer(ana.page).press('Home');
+      for (let i = 0; i < '@ben'.length; i++) await composer(ana.page).press('ArrowRight');
+      await visible(
+        ana.page.getByRole('listbox', { name: 'People to mention' }).getByRole('option', { name: '@ben' }),
+      );
+      await composer(ana.page).press('Enter');
+      await composer(ana.page).pressSequentially('look ');
+      expect(await composer(ana.page).inputValue()).toBe('@ben look now');
+      await composer(ana.page).fill('');
     } finally {
       await ana.page.evaluate(() => {
         const w = window as Window & { realFrame?: typeof requestAnimationFrame };
