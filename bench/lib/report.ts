@@ -162,6 +162,24 @@ export function perConnectionKb(
   return (last[field] - first[field]) / last.connections / KB;
 }
 
+/**
+ * Per-connection cost past the first memory step, in KB: between the last two points, when the
+ * earlier one already has connections. The figure above, from 0, also counts what a process
+ * builds once, on its first handshakes (compiled code, caches, pools), spread over the
+ * connections: paid once per process, so twice with two.
+ */
+export function marginalPerConnectionKb(
+  s: SystemResult | undefined,
+  field: 'rssBytes' | 'heapUsedBytes',
+): number | null {
+  const pts = s?.memory?.points;
+  if (!pts || pts.length < 3) return null;
+  const from = pts[pts.length - 2];
+  const to = pts[pts.length - 1];
+  if (!from.connections || to.connections <= from.connections) return null;
+  return (to[field] - from[field]) / (to.connections - from.connections) / KB;
+}
+
 const ratio = (p: number | null | undefined, b: number | null | undefined): number | null =>
   p == null || b == null || !Number.isFinite(p) || !Number.isFinite(b) || b === 0 ? null : p / b;
 
@@ -235,6 +253,8 @@ export function figures(s: SystemResult, roomSize: number): Record<string, numbe
     manyRoomsRedisUsPerMessage: roomsUsPerMessage(s, 'redis', roomSize),
     kbPerConnectionRss: perConnectionKb(s, 'rssBytes'),
     kbPerConnectionHeap: perConnectionKb(s, 'heapUsedBytes'),
+    kbPerConnectionRssMarginal: marginalPerConnectionKb(s, 'rssBytes'),
+    kbPerConnectionHeapMarginal: marginalPerConnectionKb(s, 'heapUsedBytes'),
     hotAckedPerSecond: s.hot ? s.hot.ackedPerSecond : null,
     hotPersistedPerSecond: s.hot?.seqs ? s.hot.seqs.persistedInRun / s.hot.seconds : null,
     bigMaxLoopBlockMs: s.big ? s.big.maxLoopBlockMs : null,
@@ -293,6 +313,9 @@ const RATIO_FIGURES: Record<string, string> = {
   hotThroughput: 'hotAckedPerSecond',
   'kbPerConnection-rssBytes': 'kbPerConnectionRss',
   'kbPerConnection-heapUsedBytes': 'kbPerConnectionHeap',
+  // No target of its own: the target stays on the figure from 0 connections.
+  'kbPerConnectionMarginal-rssBytes': 'kbPerConnectionRssMarginal',
+  'kbPerConnectionMarginal-heapUsedBytes': 'kbPerConnectionHeapMarginal',
   fanoutConnect: 'fanoutConnectSeconds',
   fanoutReconnect: 'fanoutReconnectSeconds',
   roomsConnect: 'roomsConnectSeconds',
@@ -745,6 +768,12 @@ export function renderTable(r: RunResult): string {
     (s) => perConnectionKb(s, 'heapUsedBytes'),
   );
   row(
+    'memory per idle connection past the first step: RSS / heap KB',
+    (s) =>
+      `${fmt(marginalPerConnectionKb(s, 'rssBytes'))} / ${fmt(marginalPerConnectionKb(s, 'heapUsedBytes'))}`,
+    (s) => marginalPerConnectionKb(s, 'heapUsedBytes'),
+  );
+  row(
     `connect ${cfg?.roomClients ?? ''} clients (s)`,
     (s) => (s?.memory ? fmt(s.memory.connects.reduce((a, c) => a + c.seconds, 0)) : '—'),
     (s) => s?.memory?.connects.reduce((a, c) => a + c.seconds, 0),
@@ -1038,6 +1067,8 @@ const SUMMARY_ROWS: [string, string][] = [
   ['manyRoomsRedisUsPerMessage', 'many rooms: Redis CPU µs per message'],
   ['kbPerConnectionRss', 'memory per idle connection: RSS KB'],
   ['kbPerConnectionHeap', 'memory per idle connection: heap KB'],
+  ['kbPerConnectionRssMarginal', 'memory per idle connection past the first step: RSS KB'],
+  ['kbPerConnectionHeapMarginal', 'memory per idle connection past the first step: heap KB'],
   ['hotAckedPerSecond', 'hot channel: acked msg/s'],
   ['bigMaxLoopBlockMs', 'big channel: max event-loop block during its broadcasts (ms)'],
   ['bigLatencyMaxMs', 'big channel: e2e max (ms)'],
