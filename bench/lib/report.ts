@@ -149,17 +149,23 @@ export interface RunResult {
 const KB = 1024;
 const MB = 1024 * 1024;
 
+/** Per-connection cost between two memory points, in KB (null unless the later has more connections). */
+function costBetween(
+  from: MemoryPoint | undefined,
+  to: MemoryPoint | undefined,
+  field: 'rssBytes' | 'heapUsedBytes',
+): number | null {
+  if (!from || !to || to.connections <= from.connections) return null;
+  return (to[field] - from[field]) / (to.connections - from.connections) / KB;
+}
+
 /** Per-connection cost between the first and the last memory point, in KB. */
 export function perConnectionKb(
   s: SystemResult | undefined,
   field: 'rssBytes' | 'heapUsedBytes',
 ): number | null {
-  const pts = s?.memory?.points;
-  if (!pts || pts.length < 2) return null;
-  const first = pts[0];
-  const last = pts[pts.length - 1];
-  if (!last.connections) return null;
-  return (last[field] - first[field]) / last.connections / KB;
+  const pts = s?.memory?.points ?? [];
+  return pts.length < 2 ? null : costBetween(pts[0], pts[pts.length - 1], field);
 }
 
 /**
@@ -172,12 +178,9 @@ export function marginalPerConnectionKb(
   s: SystemResult | undefined,
   field: 'rssBytes' | 'heapUsedBytes',
 ): number | null {
-  const pts = s?.memory?.points;
-  if (!pts || pts.length < 3) return null;
+  const pts = s?.memory?.points ?? [];
   const from = pts[pts.length - 2];
-  const to = pts[pts.length - 1];
-  if (!from.connections || to.connections <= from.connections) return null;
-  return (to[field] - from[field]) / (to.connections - from.connections) / KB;
+  return pts.length < 3 || !from?.connections ? null : costBetween(from, pts[pts.length - 1], field);
 }
 
 const ratio = (p: number | null | undefined, b: number | null | undefined): number | null =>

@@ -123,15 +123,18 @@ run('the web client, conversations', () => {
       w.requestAnimationFrame = (cb) => w.realFrame!(() => setTimeout(() => cb(performance.now()), 500));
     });
     try {
+      // Ana's box holds `text`, her caret right after `before`; she types `typed` and picks @ben.
+      const pickBen = async (text: string, before: string, typed: string) => {
+        await composer(ana.page).fill(text);
+        await composer(ana.page).press('Home');
+        for (let i = 0; i < before.length; i++) await composer(ana.page).press('ArrowRight');
+        if (typed) await composer(ana.page).pressSequentially(typed);
+        const options = ana.page.getByRole('listbox', { name: 'People to mention' });
+        await visible(options.getByRole('option', { name: '@ben' }));
+        await composer(ana.page).press('Enter');
+      };
       // The mention goes in the middle of the sentence, and ana types on at once.
-      await composer(ana.page).fill('Ask now');
-      await composer(ana.page).press('Home');
-      for (let i = 0; i < 'Ask '.length; i++) await composer(ana.page).press('ArrowRight');
-      await composer(ana.page).pressSequentially('@be');
-      await visible(
-        ana.page.getByRole('listbox', { name: 'People to mention' }).getByRole('option', { name: '@ben' }),
-      );
-      await composer(ana.page).press('Enter');
+      await pickBen('Ask now', 'Ask ', '@be');
       await composer(ana.page).pressSequentially('to look ');
       expect(await composer(ana.page).inputValue()).toBe('Ask @ben to look now');
       await composer(ana.page).press('End');
@@ -139,13 +142,7 @@ run('the web client, conversations', () => {
       await composer(ana.page).press('Enter');
       await visible(message(ben.page, 'Ask @ben to look now, please'));
       // A name typed in full and picked all the same: the caret still goes past it.
-      await composer(ana.page).fill('@ben now');
-      await composer(ana.page).press('Home');
-      for (let i = 0; i < '@ben'.length; i++) await composer(ana.page).press('ArrowRight');
-      await visible(
-        ana.page.getByRole('listbox', { name: 'People to mention' }).getByRole('option', { name: '@ben' }),
-      );
-      await composer(ana.page).press('Enter');
+      await pickBen('@ben now', '@ben', '');
       await composer(ana.page).pressSequentially('look ');
       expect(await composer(ana.page).inputValue()).toBe('@ben look now');
       await composer(ana.page).fill('');
