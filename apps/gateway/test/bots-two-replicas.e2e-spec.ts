@@ -116,7 +116,7 @@ describe('bots across two gateways (e2e)', () => {
     }
   });
 
-  it('deleting the bot: REST 401 at once and its sockets closed on both replicas within 5 s; its messages stay', async () => {
+  it('deleting the bot: its sockets closed on both replicas within 5 s, and REST 401 there from then; its messages stay', async () => {
     const channelId = await channel('public', person);
     const bot = await newBot(channelId);
     const posted = await api(b.url, bot)('POST', `/channels/${channelId}/messages`, { body: 'last words' });
@@ -138,14 +138,18 @@ describe('bots across two gateways (e2e)', () => {
     const res = await request(auth.url, 'DELETE', `/auth/bots/${bot.id}`, { token: admin.token });
     expect(res.status).toBe(204);
 
+    expect(await Promise.all(ended)).toEqual(
+      sockets.map(() => ({ code: 'UNAUTHORIZED', message: 'Session revoked' })),
+    );
+    // A replica ends the sockets on the same `user.banned` event that drops its cached token and
+    // status, so from here on its REST refuses the token too. Asked before that event has landed
+    // (it is published before the 204, but arrives over Redis on its own), a replica may still
+    // answer from its 3 s cache: CI once caught that window.
     for (const replica of [a, b]) {
       const after = await request(replica.url, 'GET', '/channels', { token: bot.token });
       expect(after.status).toBe(401);
       expect(after.body).toMatchObject({ code: 'UNAUTHORIZED' });
     }
-    expect(await Promise.all(ended)).toEqual(
-      sockets.map(() => ({ code: 'UNAUTHORIZED', message: 'Session revoked' })),
-    );
     await Promise.all(gone);
     expect(Date.now() - deletedAt).toBeLessThan(REVOKE_DEADLINE_MS);
     for (const replica of [a, b])
