@@ -19,3 +19,4 @@ export * from './http/stop';
 export * from './mail';
 export * from './schedule/periodic';
 export * from './schedule/turn-batches';
+export * from './cache/expiring-cache';

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { EVENT_BUS, type EventBus } from '@chat/platform';
+import { EVENT_BUS, ExpiringCache, type EventBus } from '@chat/platform';
 import { BotTokenRepository } from './bot-token.repository';
 import { hashBotToken } from './bot-token';
 
@@ -9,13 +9,8 @@ import { hashBotToken } from './bot-token';
  * (the contract allows 5 s).
  */
 const TTL_MS = 3000;
-/** Tokens remembered at most; a full cache starts over (a miss costs one indexed lookup). */
+/** Tokens remembered at most; a full cache drops its oldest (a miss costs one indexed lookup). */
 const MAX_ENTRIES = 10_000;
-
-interface Entry {
-  at: number;
-  userId: string | null;
-}
 
 /**
  * Bot token → bot user id, cached per replica for a few seconds so a busy bot does not cost a
@@ -24,10 +19,9 @@ interface Entry {
  */
 @Injectable()
 export class BotTokens implements OnModuleInit {
-  private readonly cache = new Map<string, Entry>();
+  /** Token hash (base64) → the bot's id, or null for a token no bot holds. */
+  private readonly cache = new ExpiringCache<string, string | null>(TTL_MS, MAX_ENTRIES);
   private readonly inFlight = new Map<string, Promise<string | null>>();
-  /** Cache key of each bot's token, so a revocation event finds it. */
-  private readonly keyOfUser = new Map<string, string>();
 
   constructor(
     private readonly repo: BotTokenRepository,
@@ -36,7 +30,8 @@ export class BotTokens implements OnModuleInit {
 
   onModuleInit(): void {
     // Revoking a bot publishes user.banned (it ends sessions everywhere, as a ban does).
-    this.bus.subscribe('user.banned', ({ userId }) => this.forgetUser(userId));
+    // Rare, and the cache is bounded: a scan finds every token of the bot.
+    this.bus.subscribe('user.banned', ({ userId }) => this.cache.deleteWhere((owner) => owner === userId));
   }
 
   /** The id of the bot the token belongs to, or null. */
@@ -44,34 +39,18 @@ export class BotTokens implements OnModuleInit {
     const hash = hashBotToken(token);
     const key = hash.toString('base64');
     const hit = this.cache.get(key);
-    if (hit && Date.now() - hit.at < TTL_MS) return hit.userId;
+    if (hit !== undefined) return hit;
     let pending = this.inFlight.get(key);
     if (!pending) {
       pending = this.repo
         .userIdFor(hash)
         .then((found) => {
-          this.remember(key, found ?? null);
+          this.cache.set(key, found ?? null);
           return found ?? null;
         })
         .finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, pending);
     }
     return pending;
-  }
-
-  private remember(key: string, userId: string | null): void {
-    if (this.cache.size >= MAX_ENTRIES) {
-      this.cache.clear();
-      this.keyOfUser.clear();
-    }
-    this.cache.set(key, { at: Date.now(), userId });
-    if (userId) this.keyOfUser.set(userId, key);
-  }
-
-  private forgetUser(userId: string): void {
-    const key = this.keyOfUser.get(userId);
-    if (key === undefined) return;
-    this.keyOfUser.delete(userId);
-    this.cache.delete(key);
   }
 }

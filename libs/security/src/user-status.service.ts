@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type DataLoader from 'dataloader';
-import { EVENT_BUS, turnBatches, type EventBus } from '@chat/platform';
+import { EVENT_BUS, ExpiringCache, turnBatches, type EventBus } from '@chat/platform';
 import { UserStatusRepository, type UserStatus } from './user-status.repository';
 
 export type { UserStatus } from './user-status.repository';
@@ -9,6 +9,8 @@ export type { UserStatus } from './user-status.repository';
 const TTL_MS = 3000;
 /** Users looked up in one statement at most; a reconnect wave is many such batches. */
 const BATCH_MAX = 500;
+/** Statuses held at most (a replica's connected users, with room to spare). */
+const MAX_ENTRIES = 50_000;
 
 /**
  * Live ban and role state of users, so a ban or role change applies to tokens already issued.
@@ -17,7 +19,7 @@ const BATCH_MAX = 500;
  */
 @Injectable()
 export class UserStatusService implements OnModuleInit {
-  private readonly cache = new Map<string, { at: number; status: UserStatus | null }>();
+  private readonly cache = new ExpiringCache<string, UserStatus | null>(TTL_MS, MAX_ENTRIES);
   private readonly loader: DataLoader<string, UserStatus | null>;
 
   constructor(
@@ -54,23 +56,10 @@ export class UserStatusService implements OnModuleInit {
   /** The user's current status, or null when no such user exists. */
   async get(userId: string): Promise<UserStatus | null> {
     const hit = this.cache.get(userId);
-    if (hit && Date.now() - hit.at < TTL_MS) return hit.status;
+    if (hit !== undefined) return hit;
     const status = await this.loader.load(userId);
-    const now = Date.now();
-    if (this.cache.size > 50_000) this.cache.clear();
-    // Re-inserted, so the map stays in the order the statuses were read: the stale ones are first.
-    this.cache.delete(userId);
-    this.cache.set(userId, { at: now, status });
-    this.dropStale(now);
+    this.cache.set(userId, status);
     return status;
-  }
-
-  /** Entries past their TTL are of no use: an idle replica would otherwise keep every user it saw. */
-  private dropStale(now: number): void {
-    for (const [id, entry] of this.cache) {
-      if (now - entry.at < TTL_MS) return;
-      this.cache.delete(id);
-    }
   }
 
   /** How many statuses are held: the fresh ones, and stale ones only until the next read. */
