@@ -138,4 +138,25 @@ describe('JwksKeyResolver', () => {
       r.stop();
     }
   });
+
+  it('keeps an unchanged key as the same object across refreshes, so tokens verified with it still count', async () => {
+    const a = newJwk();
+    const auth = fakeAuth([a]);
+    const r = resolver(auth.fetchFn);
+    try {
+      const first = await r.publicKey(a.kid);
+      now += 61_000;
+      expect(await r.publicKey(a.kid)).toBe(first);
+      expect(auth.state.fetches).toBe(2);
+      // The same kid served with other material is another key: what it verified no longer counts.
+      auth.state.keys = [{ ...newJwk(), kid: a.kid }];
+      now += 61_000;
+      const replaced = await r.publicKey(a.kid);
+      expect(auth.state.fetches).toBe(3);
+      expect(replaced).not.toBe(first);
+      expect(replaced.equals(first)).toBe(false);
+    } finally {
+      r.stop();
+    }
+  });
 });

@@ -68,7 +68,8 @@ export function parseJwks(doc: unknown): Map<string, KeyObject> {
  * - a failed fetch keeps the set of the last successful one (stale-while-error: an auth blip does
  *   not log everyone out), and never brings back a key an earlier successful fetch removed;
  * - parsed keys are reused between verifications (parsing a PEM on every one cost ~5% of a busy
- *   gateway).
+ *   gateway), and across refreshes while their material is unchanged: a handshake's cache of
+ *   verified tokens holds the key object that verified each one.
  */
 export class JwksKeyResolver implements KeyResolver {
   private keys = new Map<string, KeyObject>();
@@ -184,6 +185,12 @@ export class JwksKeyResolver implements KeyResolver {
       const keys = parseJwks(JSON.parse(text));
       // An empty set would refuse every token: treat it as a failed fetch, keep the last one.
       if (keys.size === 0) throw new Error('JWKS has no ES256 key');
+      // A key the refresh did not change stays the same object, so what was verified with it
+      // (VerifiedTokens) still counts; a changed or removed key does not.
+      for (const [kid, key] of keys) {
+        const before = this.keys.get(kid);
+        if (before?.equals(key)) keys.set(kid, before);
+      }
       this.keys = keys;
       this.fetchedAt = Date.now();
       this.failing = false;

@@ -47,8 +47,9 @@ interface Verified extends VerifiedIdentity {
  * Access tokens this replica has verified, so that a reconnect wave (every client of a restarted
  * replica comes back at once, each with the token it used before) skips the ECDSA signature
  * check, the largest single cost of a handshake. A hit still asks the key resolver for the
- * token's key and must get the very same key object: a key removed from the JWKS, or any
- * refresh (which parses the keys anew), misses and verifies again. Expired tokens never hit.
+ * token's key and must get the very same key object: a key removed from the JWKS, or replaced
+ * under its kid, misses and verifies again (a refresh that leaves a key unchanged keeps its
+ * object: JwksKeyResolver). Expired tokens never hit.
  *
  * Keyed by the token's SHA-256, so a different header, payload or signature is a different entry,
  * and an entry holds neither the token (≈ 500 bytes) nor its claims: only the subject and expiry
