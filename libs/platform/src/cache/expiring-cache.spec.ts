@@ -60,4 +60,47 @@ describe('ExpiringCache', () => {
     cache.clear();
     expect(cache.size).toBe(0);
   });
+
+  describe('left alone', () => {
+    beforeEach(() => jest.useFakeTimers({ now: 0 }));
+    afterEach(() => jest.useRealTimers());
+
+    it('drops what went stale without a write, soon after it did', () => {
+      const cache = new ExpiringCache<string, number>(3_000, 50_000);
+      // A wave written over two seconds, then nothing.
+      for (let i = 0; i < 2_000; i++) {
+        cache.set(`u${i}`, i);
+        jest.advanceTimersByTime(1);
+      }
+      jest.advanceTimersByTime(999); // t = 2.999 s: none is stale yet
+      expect(cache.size).toBe(2_000);
+      jest.advanceTimersByTime(1_000);
+      expect(cache.size).toBeLessThan(2_000);
+      expect(cache.size).toBeGreaterThan(0);
+      jest.advanceTimersByTime(2_000); // t = 6 s: the last went stale at 5 s
+      expect(cache.size).toBe(0);
+      // Nothing left to sweep: no timer keeps running for an empty cache.
+      expect(jest.getTimerCount()).toBe(0);
+    });
+
+    it('sweeps a few times for a wave, not once per entry', () => {
+      const cache = new ExpiringCache<string, number>(3_000, 50_000);
+      for (let i = 0; i < 3_000; i++) {
+        cache.set(`u${i}`, i);
+        jest.advanceTimersByTime(1);
+      }
+      let sweeps = 0;
+      const real = setTimeout;
+      const spy = jest
+        .spyOn(global, 'setTimeout')
+        .mockImplementation((...args: Parameters<typeof setTimeout>) => {
+          sweeps++;
+          return real(...args);
+        });
+      jest.advanceTimersByTime(10_000);
+      spy.mockRestore();
+      expect(cache.size).toBe(0);
+      expect(sweeps).toBeLessThanOrEqual(5);
+    });
+  });
 });

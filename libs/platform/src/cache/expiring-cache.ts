@@ -2,14 +2,17 @@
  * A replica's short-lived memory of something another service or replica owns (a user's ban and
  * role state, a bot token's owner): each entry is trusted for `ttlMs` after it was written, and at
  * most `maxEntries` are held. Entries stay in the order they were written, so the stale ones are
- * at the front: every write drops them, and a full cache drops its oldest entry rather than all.
- * An idle replica therefore keeps nothing it could not use.
+ * at the front: every write drops them, a full cache drops its oldest entry rather than all, and
+ * one timer (unref'd) drops what went stale while nothing was written. An idle replica therefore
+ * keeps nothing it could not use: after a reconnect wave, the statuses of thousands of users.
  *
  * A clock that moves back makes entries written "later" stale at once rather than trusted for
  * longer than the TTL.
  */
 export class ExpiringCache<K, V> {
   private readonly entries = new Map<K, { at: number; value: V }>();
+  /** The sweep due when the oldest entry goes stale; none while the cache is empty. */
+  private sweep: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly ttlMs: number,
@@ -29,10 +32,8 @@ export class ExpiringCache<K, V> {
     // Re-inserted, so the map stays in write order.
     this.entries.delete(key);
     this.entries.set(key, { at: now, value });
-    for (const [oldest, entry] of this.entries) {
-      if (this.entries.size <= this.maxEntries && this.fresh(entry.at, now)) return;
-      this.entries.delete(oldest);
-    }
+    this.dropStale(now);
+    this.scheduleSweep(now);
   }
 
   delete(key: K): void {
@@ -46,11 +47,37 @@ export class ExpiringCache<K, V> {
 
   clear(): void {
     this.entries.clear();
+    clearTimeout(this.sweep);
+    this.sweep = undefined;
   }
 
-  /** Entries held: the fresh ones, and stale ones only until the next write. */
+  /** Entries held: the fresh ones, and stale ones only until the next write or sweep. */
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Drops the stale entries at the front, and the oldest ones beyond `maxEntries`. */
+  private dropStale(now: number): void {
+    for (const [oldest, entry] of this.entries) {
+      if (this.entries.size <= this.maxEntries && this.fresh(entry.at, now)) return;
+      this.entries.delete(oldest);
+    }
+  }
+
+  private scheduleSweep(now: number): void {
+    if (this.sweep) return;
+    const oldest = this.entries.values().next();
+    if (oldest.done) return;
+    // No sooner than a quarter TTL apart: a wave written over seconds is dropped in a few sweeps,
+    // not one per millisecond of it.
+    const due = Math.min(this.ttlMs, Math.max(this.ttlMs / 4, oldest.value.at + this.ttlMs - now));
+    this.sweep = setTimeout(() => {
+      this.sweep = undefined;
+      const at = Date.now();
+      this.dropStale(at);
+      this.scheduleSweep(at);
+    }, due);
+    this.sweep.unref();
   }
 
   private fresh(at: number, now: number): boolean {
