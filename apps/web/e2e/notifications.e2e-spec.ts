@@ -567,6 +567,8 @@ run('the web client, notifications', () => {
     // Leaving settings for a channel from the sidebar.
     await sidebarLink(nia.page, 'bells').click();
     await visible(nia.page.getByRole('heading', { name: 'bells', level: 1 }));
+    // The address follows: a settings link opened next opens settings again.
+    expect(new URL(nia.page.url()).hash).not.toContain('settings');
   });
 
   it('settings: push on this device, where the browser refuses it', async () => {
@@ -647,6 +649,55 @@ run('the web client, notifications', () => {
       async () => !(await toggle.isChecked()),
       (v) => v,
     );
+  });
+
+  it('settings: a link opened just as the channel list arrives stays on settings', async () => {
+    const noor = await person(world, { name: 'noor' });
+    // The address can change before its hashchange is handled; these hooks hold the event back so
+    // that the channel list can arrive in between, every time rather than once in a while.
+    await noor.context.addInitScript(() => {
+      const w = window as unknown as { __holdHash: boolean };
+      w.__holdHash = false;
+      window.addEventListener('hashchange', (e) => {
+        if (w.__holdHash) e.stopImmediatePropagation();
+      });
+    });
+    let release = () => undefined as void;
+    const listHeld = new Promise<void>((resolve) => (release = resolve));
+    let asked = false;
+    await noor.page.route(
+      (url) => url.pathname.endsWith('/channels'),
+      async (route) => {
+        if (route.request().method() !== 'GET') return route.continue();
+        asked = true;
+        await listHeld;
+        await route.continue();
+      },
+    );
+    try {
+      await register(noor.page, 'noor', password);
+      await until(
+        'the channel list asked for',
+        () => Promise.resolve(asked),
+        (v) => v,
+      );
+      await noor.page.evaluate(() => {
+        (window as unknown as { __holdHash: boolean }).__holdHash = true;
+        window.location.hash = '#/settings';
+      });
+      release();
+      await visible(noor.page.getByText('No conversations yet.'));
+      // Now the app hears of the new address, as a late hashchange would tell it.
+      await noor.page.evaluate(() => {
+        (window as unknown as { __holdHash: boolean }).__holdHash = false;
+        window.dispatchEvent(new HashChangeEvent('hashchange'));
+      });
+      await visible(noor.page.getByText('Not allowed yet.'));
+      expect(new URL(noor.page.url()).hash).toBe('#/settings');
+      expect(noor.errors).toEqual([]);
+    } finally {
+      await noor.context.close();
+    }
   });
 
   it('settings: never asked before, the button asks; blocked is explained', async () => {

@@ -53,6 +53,15 @@ export function ChatShell() {
     (id: string | null) => {
       setSettings(false);
       setAdmin(false);
+      // Leaving settings or the console from here: the address follows at once, so that it is not
+      // taken for a settings link whose hashchange is still on its way (see below).
+      const hash = window.location.hash;
+      if (isSettingsRoute(hash) || isAdminRoute(hash))
+        history.replaceState(
+          null,
+          '',
+          id ? channelHash(id) : window.location.pathname + window.location.search,
+        );
       void store.select(id);
       setNavOpen(false);
     },
@@ -94,8 +103,11 @@ export function ChatShell() {
   }, [store, openPermalink]);
 
   useEffect(() => {
-    // Until the list is in, the hash is what we were asked to open: leave it. Settings own theirs.
+    // Until the list is in, the hash is what we were asked to open: leave it. Settings own theirs,
+    // also when the address names them and its hashchange has not been handled yet (a link opened
+    // just as the channel list arrived): read from the address, not from state.
     if (!loaded || settings || admin) return;
+    if (isSettingsRoute(window.location.hash) || isAdminRoute(window.location.hash)) return;
     if (activeId) named.current = activeId;
     // A permalink stays in the address bar while it is the open channel's.
     const route = parseRoute(window.location.hash);
