@@ -67,4 +67,25 @@ describe('UserStatusService', () => {
     expect(service.size).toBe(2);
     expect(await service.get('u7')).toMatchObject({ username: 'user7' });
   });
+
+  it('reads a change made here at once, before the bus delivers it back', async () => {
+    const { repo, reads, rows } = table();
+    rows.set('u1', status('ana'));
+    const published: unknown[] = [];
+    // A bus that has not delivered anything back yet: only the publish is seen.
+    const slowBus = {
+      subscribe: () => undefined,
+      publish: (topic: string, payload: unknown) => {
+        published.push([topic, payload]);
+        return Promise.resolve();
+      },
+    } as unknown as EventBus;
+    const service = new UserStatusService(repo, slowBus);
+    expect(await service.get('u1')).toMatchObject({ banned: false });
+    rows.set('u1', status('ana', true));
+    await service.announce('user.banned', { userId: 'u1' });
+    expect(await service.get('u1')).toMatchObject({ banned: true });
+    expect(reads).toHaveLength(2);
+    expect(published).toEqual([['user.banned', { userId: 'u1' }]]);
+  });
 });

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type DataLoader from 'dataloader';
-import { EVENT_BUS, ExpiringCache, turnBatches, type EventBus } from '@chat/platform';
+import { EVENT_BUS, ExpiringCache, turnBatches, type DomainEvents, type EventBus } from '@chat/platform';
 import { UserStatusRepository, type UserStatus } from './user-status.repository';
 
 export type { UserStatus } from './user-status.repository';
@@ -41,6 +41,19 @@ export class UserStatusService implements OnModuleInit {
     this.bus.subscribe('user.banned', forget);
     this.bus.subscribe('user.unbanned', forget);
     this.bus.subscribe('user.roles_changed', forget);
+  }
+
+  /**
+   * A change made here to a user's ban or role state: this replica forgets the user at once, so
+   * its next check reads the change (the bus's own delivery comes back a moment later, after the
+   * caller may already have answered), and every service hears of it through the bus.
+   */
+  async announce<T extends 'user.banned' | 'user.unbanned' | 'user.roles_changed'>(
+    topic: T,
+    payload: DomainEvents[T],
+  ): Promise<void> {
+    this.forget(payload.userId);
+    await this.bus.publish(topic, payload);
   }
 
   /** Drops what this replica knows of the user (it changed here: the next check reads it again). */

@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { AccountDeletionPolicy } from '@chat/contracts';
 import type { DeleteAccountDto } from '@chat/contracts/dto/account.dto';
 import { EVENT_BUS, type EventBus } from '@chat/platform';
-import { AuditRepository, type AuditContext, type Principal } from '@chat/security';
+import { AuditRepository, UserStatusService, type AuditContext, type Principal } from '@chat/security';
 import { LoginThrottle } from '../accounts/login-throttle';
 import { verifyPassword } from '../accounts/passwords';
 import { AUTH_CONFIG, type AuthConfig } from '../config';
@@ -36,6 +36,7 @@ export class AccountLifecycleService {
     private readonly exports: AccountExportRepository,
     private readonly audit: AuditRepository,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
+    private readonly status: UserStatusService,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
     private readonly throttle: LoginThrottle,
     private readonly metrics: AuthMetrics,
@@ -121,7 +122,7 @@ export class AccountLifecycleService {
         });
     });
     // The status caches of every service drop the user, and every gateway closes their sockets.
-    await this.bus.publish('user.banned', { userId });
+    await this.status.announce('user.banned', { userId });
     if (!eraseMessages) return;
     // The account is gone whatever happens next: a failure here is the operator's to finish (logged
     // with the user's id), not a reason to tell the person their deletion failed.

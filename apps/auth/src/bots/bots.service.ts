@@ -1,8 +1,13 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { BotCreated, User } from '@chat/contracts';
 import { toUserDto } from '@chat/domain';
-import { EVENT_BUS, type EventBus } from '@chat/platform';
-import { AuditRepository, newBotToken, type AuditContext, type Principal } from '@chat/security';
+import {
+  AuditRepository,
+  newBotToken,
+  UserStatusService,
+  type AuditContext,
+  type Principal,
+} from '@chat/security';
 import { BotErrors } from './bots.errors';
 import { BotsRepository } from './bots.repository';
 
@@ -15,7 +20,7 @@ export class BotsService {
   constructor(
     private readonly bots: BotsRepository,
     private readonly audit: AuditRepository,
-    @Inject(EVENT_BUS) private readonly bus: EventBus,
+    private readonly status: UserStatusService,
   ) {}
 
   async create(actor: Principal, username: string, context: AuditContext): Promise<BotCreated> {
@@ -56,6 +61,6 @@ export class BotsService {
       return username !== undefined;
     });
     if (!removed) throw BotErrors.notFound();
-    await this.bus.publish('user.banned', { userId: id });
+    await this.status.announce('user.banned', { userId: id });
   }
 }

@@ -1,8 +1,13 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { AuditTarget, Role, User } from '@chat/contracts';
 import { toUserDto } from '@chat/domain';
-import { EVENT_BUS, type EventBus } from '@chat/platform';
-import { AuditRepository, hasRole, type AuditContext, type Principal } from '@chat/security';
+import {
+  AuditRepository,
+  hasRole,
+  UserStatusService,
+  type AuditContext,
+  type Principal,
+} from '@chat/security';
 import { AccountErrors } from '../accounts/accounts.errors';
 import { AuthMetrics } from '../observability/auth-metrics';
 import { ModerationErrors } from './moderation.errors';
@@ -18,7 +23,7 @@ export class ModerationService {
   constructor(
     private readonly moderation: ModerationRepository,
     private readonly audit: AuditRepository,
-    @Inject(EVENT_BUS) private readonly bus: EventBus,
+    private readonly status: UserStatusService,
     private readonly metrics: AuthMetrics,
   ) {}
 
@@ -44,7 +49,7 @@ export class ModerationService {
       return updated;
     });
     this.metrics.rolesChanged();
-    await this.bus.publish('user.roles_changed', { userId, roles: user.roles });
+    await this.status.announce('user.roles_changed', { userId, roles: user.roles });
     return toUserDto(user);
   }
 
@@ -58,7 +63,7 @@ export class ModerationService {
         await this.audit.append(sql, { actor, action: 'user.banned', target: userTarget(target), context });
     });
     this.metrics.moderated('ban');
-    await this.bus.publish('user.banned', { userId });
+    await this.status.announce('user.banned', { userId });
   }
 
   async unban(actor: Principal, userId: string, context: AuditContext): Promise<void> {
@@ -70,7 +75,7 @@ export class ModerationService {
         await this.audit.append(sql, { actor, action: 'user.unbanned', target: userTarget(target), context });
     });
     this.metrics.moderated('unban');
-    await this.bus.publish('user.unbanned', { userId });
+    await this.status.announce('user.unbanned', { userId });
   }
 
   private async lockTarget(tx: ModerationRepository, userId: string): Promise<ModeratedUser> {
