@@ -12,6 +12,8 @@ export interface OwnRedisSentinel {
   masterName: string;
   /** The data nodes' ports, the first the initial master. */
   dataPorts: number[];
+  /** The sentinels' ports, in the URL's order. */
+  sentinelPorts: number[];
   /** The port of the node the sentinels currently name as master (asks a live sentinel). */
   masterPort(): Promise<number>;
   /**
@@ -187,6 +189,7 @@ export async function startRedisSentinel(masterName = 'chatmaster'): Promise<Own
     url: `redis+sentinel://${sentinelPorts.map((p) => `127.0.0.1:${p}`).join(',')}/${masterName}`,
     masterName,
     dataPorts,
+    sentinelPorts,
     masterPort,
     killMaster: async () => {
       const port = await masterPort();

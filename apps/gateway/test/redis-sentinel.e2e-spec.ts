@@ -47,6 +47,8 @@ describe('gateway on Redis Sentinel: a master failover', () => {
   const sockets: TestSocket[] = [];
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+  /** Ends the test's send and /readyz loops, so a failed test does not leave them hitting closed servers. */
+  let stopLoops = (): Promise<unknown> => Promise.resolve();
 
   beforeAll(async () => {
     sentinel = await startRedisSentinel();
@@ -63,6 +65,7 @@ describe('gateway on Redis Sentinel: a master failover', () => {
   }, 60_000);
 
   afterAll(async () => {
+    await stopLoops();
     process.off('unhandledRejection', onUnhandled);
     for (const s of sockets) s.close();
     await Promise.all(gateways.map((g) => g.close()));
@@ -135,6 +138,10 @@ describe('gateway on Redis Sentinel: a master failover', () => {
         await sleep(100);
       }
     })();
+    stopLoops = async () => {
+      sending = polling = false;
+      await Promise.allSettled([senders, poller]);
+    };
 
     // The sentinel every client asks first is gone too: the two left still make a quorum and elect
     // a leader, and the clients skip the dead one.

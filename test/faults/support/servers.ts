@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { freePort } from '../../../scripts/lib/embedded';
 export { startOwnRedis, type OwnRedis } from '../../support/own-redis';
+import type { TcpProxy } from '../../support/tcp-proxy';
+export { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy';
 
 /**
  * Dependencies the fault tests own, so they can take them away without touching the machine's
@@ -32,73 +32,6 @@ export function postgresServerUrl(): string {
       'TEST_DATABASE_SERVER_URL is not set: run the fault tests through jest (test/global-setup.ts)',
     );
   return url;
-}
-
-export interface TcpProxy {
-  url: string;
-  port: number;
-  /** Connections currently piped. */
-  readonly connections: number;
-  /** Stops accepting (connections are refused) and destroys every live connection mid-stream. */
-  close(): Promise<void>;
-  /** Listens on the same port again. */
-  open(): Promise<void>;
-}
-
-/**
- * A TCP proxy in front of Postgres that the test can cut: closing it refuses new connections and
- * resets the live ones, which is what the services see when the database crashes or the network
- * partitions. Postgres itself keeps running for the other suites; it sees the sessions drop and
- * rolls back whatever they had not committed.
- */
-export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
-  const port = await freePort();
-  const live = new Set<Socket>();
-  let server: Server | null = null;
-
-  const open = async (): Promise<void> => {
-    const srv = createServer((client) => {
-      const upstream = createConnection(target);
-      live.add(client);
-      live.add(upstream);
-      const drop = () => {
-        client.destroy();
-        upstream.destroy();
-        live.delete(client);
-        live.delete(upstream);
-      };
-      client.on('error', drop).on('close', drop);
-      upstream.on('error', drop).on('close', drop);
-      client.pipe(upstream);
-      upstream.pipe(client);
-    });
-    await new Promise<void>((done, fail) => {
-      srv.once('error', fail);
-      srv.listen(port, '127.0.0.1', () => done());
-    });
-    server = srv;
-  };
-
-  const close = async (): Promise<void> => {
-    const srv = server;
-    server = null;
-    if (!srv) return;
-    const closed = new Promise<void>((done) => srv.close(() => done()));
-    for (const s of live) s.destroy();
-    live.clear();
-    await closed;
-  };
-
-  await open();
-  return {
-    url: `postgres://127.0.0.1:${port}`,
-    port,
-    get connections() {
-      return live.size / 2;
-    },
-    open,
-    close,
-  };
 }
 
 /** `postgres://user@host:port/db` rewritten to go through `proxy`. */

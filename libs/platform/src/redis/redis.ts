@@ -232,10 +232,52 @@ function createSentinelClient(
     else if (!master) logger.log(`${name}: connected to Sentinel master "${address.masterName}" at ${now}`);
     master = now;
   });
-  // quit() ends the data connection but not the failover detector's connections to the sentinels,
-  // which would keep reconnecting (and the process alive) after the client is closed.
-  client.once('end', () => client.disconnect());
+  keepSentinelClientAlive(client, name, retry);
   return client;
+}
+
+/**
+ * Only the owner ends a Sentinel client. ioredis (5.11, and 6.x unchanged) ends one for good when
+ * its failover detector sees `+switch-master` while a reconnect is still asking a sentinel where
+ * the master is: the detector closes the connector, the pending connect fails with "Connection is
+ * closed." and the client goes to `end` with nobody to reconnect it. During a master crash every
+ * client is in that loop, so on a slow link to the sentinels (or a loaded machine) a replica kept
+ * running with dead Redis clients: no fan-out, no events, until restarted. An `end` the owner did
+ * not ask for (quit or disconnect) is therefore reconnected here, with the same capped backoff.
+ * One the owner asked for also ends the detector's connections to the sentinels, which quit()
+ * leaves reconnecting (and the process alive).
+ */
+function keepSentinelClientAlive(client: Redis, name: string, retry: (times: number) => number): void {
+  let closing = false;
+  let ends = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const disconnect = client.disconnect.bind(client);
+  const quit = client.quit.bind(client);
+  const closedByOwner = () => {
+    closing = true;
+    clearTimeout(timer);
+  };
+  client.disconnect = (reconnect = false) => {
+    if (!reconnect) closedByOwner();
+    disconnect(reconnect);
+  };
+  client.quit = (...args: Parameters<Redis['quit']>) => {
+    closedByOwner();
+    return quit(...args);
+  };
+  client.on('ready', () => (ends = 0));
+  client.on('end', () => {
+    if (closing) {
+      disconnect();
+      return;
+    }
+    ends++;
+    logger.warn(`${name}: ioredis ended the connection during a Sentinel failover; reconnecting`);
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      if (!closing && client.status === 'end') client.connect().catch(() => undefined);
+    }, retry(ends));
+  });
 }
 
 /**
