@@ -47,8 +47,8 @@ describe('handshake', () => {
       return Promise.resolve(answer);
     };
     const identity = { sub: 'u1', exp: 1000 };
-    const tokens = new VerifiedTokens(2);
-    tokens.set('t1', identity, key);
+    const tokens = new VerifiedTokens(2, 60_000);
+    tokens.set('t1', identity, key, 990_000);
     expect(await tokens.get('t1', keyOf(key, 't1'), 999_000)).toMatchObject(identity);
     expect(await tokens.get('t1.forged', keyOf(key, 't1.forged'), 999_000)).toBeUndefined();
     // A token not in the cache never asks for its key.
@@ -56,11 +56,22 @@ describe('handshake', () => {
     expect(await tokens.get('t1', keyOf(rotated, 't1'), 999_000)).toBeUndefined();
     // A miss forgets it: the key that verified it is no longer trusted.
     expect(await tokens.get('t1', keyOf(key, 't1'), 999_000)).toBeUndefined();
-    tokens.set('t2', identity, key);
+    tokens.set('t2', identity, key, 990_000);
     expect(await tokens.get('t2', keyOf(key, 't2'), 1_000_000)).toBeUndefined();
-    tokens.set('a', identity, key);
-    tokens.set('b', identity, key);
-    tokens.set('c', identity, key);
-    expect(tokens.size).toBeLessThanOrEqual(2);
+  });
+
+  it('drops the oldest token when full, not every token, and none is trusted past the TTL', async () => {
+    const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
+    const keyOf = () => Promise.resolve(key);
+    const identity = { sub: 'u1', exp: 10_000 };
+    const tokens = new VerifiedTokens(2, 60_000);
+    for (const [i, t] of ['a', 'b', 'c'].entries()) tokens.set(t, identity, key, 1_000_000 + i);
+    expect(tokens.size).toBe(2);
+    // A reconnect wave larger than the cache still finds the newest tokens.
+    expect(await tokens.get('a', keyOf, 1_000_010)).toBeUndefined();
+    expect(await tokens.get('b', keyOf, 1_000_010)).toMatchObject(identity);
+    expect(await tokens.get('c', keyOf, 1_000_010)).toMatchObject(identity);
+    // Unexpired, but written longer ago than the TTL: verified again.
+    expect(await tokens.get('c', keyOf, 1_060_002)).toBeUndefined();
   });
 });

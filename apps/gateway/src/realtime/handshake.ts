@@ -1,6 +1,6 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import type { AccessTokenClaims, AckErrorBody } from '@chat/contracts';
-import { mapError } from '@chat/platform';
+import { ExpiringCache, mapError } from '@chat/platform';
 
 /** The access token of a handshake: `auth.token`, else `?token=` for clients that cannot set `auth`. */
 export function tokenFrom(handshake: { auth?: unknown; query?: unknown }): unknown {
@@ -54,11 +54,19 @@ interface Verified extends VerifiedIdentity {
  * Keyed by the token's SHA-256, so a different header, payload or signature is a different entry,
  * and an entry holds neither the token (≈ 500 bytes) nor its claims: only the subject and expiry
  * the handshake reads. Each connected client has one, so this is memory per connection.
+ *
+ * An ExpiringCache: an entry is kept at most `ttlMs` (the default access-token lifetime; a token
+ * that lives longer is verified once more after that) and dropped once stale even if never asked
+ * for again, and a full cache drops its oldest entry. Sized for a replica of 50,000 connections
+ * (docs/scaling.md) whose clients each reconnect with a refreshed token: before, a map that
+ * started over at 20,000 sent most of such a replica's reconnect wave through ECDSA again.
  */
 export class VerifiedTokens {
-  private readonly entries = new Map<string, Verified>();
+  private readonly entries: ExpiringCache<string, Verified>;
 
-  constructor(private readonly max = 20_000) {}
+  constructor(maxEntries = 100_000, ttlMs = 15 * 60_000) {
+    this.entries = new ExpiringCache(ttlMs, maxEntries);
+  }
 
   /**
    * Who the token stands for, if it was verified with the key `keyOf` answers now and has not
@@ -71,7 +79,7 @@ export class VerifiedTokens {
     nowMs: number,
   ): Promise<VerifiedIdentity | undefined> {
     const id = digest(token);
-    const hit = this.entries.get(id);
+    const hit = this.entries.get(id, nowMs);
     if (!hit) return undefined;
     if (hit.key !== (await keyOf()) || hit.exp * 1000 <= nowMs) {
       this.entries.delete(id);
@@ -80,10 +88,8 @@ export class VerifiedTokens {
     return hit;
   }
 
-  set(token: string, identity: VerifiedIdentity, key: KeyObject): void {
-    // Bounded: a full map starts over (a miss only costs one verification).
-    if (this.entries.size >= this.max) this.entries.clear();
-    this.entries.set(digest(token), { sub: identity.sub, exp: identity.exp, key });
+  set(token: string, identity: VerifiedIdentity, key: KeyObject, nowMs = Date.now()): void {
+    this.entries.set(digest(token), { sub: identity.sub, exp: identity.exp, key }, nowMs);
   }
 
   get size(): number {
