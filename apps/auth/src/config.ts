@@ -58,6 +58,11 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env) {
        * messages too: `allowed`, or `never` (messages always stay, as "deleted user").
        */
       ACCOUNT_ERASE_MESSAGES: str({ default: 'allowed', choices: ['allowed', 'never'] }),
+      /**
+       * How often each replica looks for erasures of messages another replica left part-way (its
+       * last batch more than 2 minutes old) and finishes them.
+       */
+      ACCOUNT_ERASURE_SWEEP_SECONDS: intRange(1, 3600)({ default: 60 }),
     },
     env,
   );
@@ -116,7 +121,10 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env) {
           }
         : null,
     totp: { issuer: e.TOTP_ISSUER },
-    accountDeletion: { eraseMessages: e.ACCOUNT_ERASE_MESSAGES },
+    accountDeletion: {
+      eraseMessages: e.ACCOUNT_ERASE_MESSAGES,
+      erasureSweepSeconds: e.ACCOUNT_ERASURE_SWEEP_SECONDS,
+    },
     throttle: {
       maxFailuresPerUser: e.LOGIN_MAX_FAILURES_PER_USER,
       maxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,

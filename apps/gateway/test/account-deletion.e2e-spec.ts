@@ -188,6 +188,9 @@ describe('account deletion seen from the gateway (e2e)', () => {
       [carol.id],
     );
     expect(left).toEqual({ live: '0', total: '1201' });
+    // Done: no longer recorded as under way.
+    const [account] = await sql('SELECT messages_erasure_at FROM users WHERE id = $1', [carol.id]);
+    expect(account).toEqual({ messages_erasure_at: null });
     const search = await asDave('GET', `/search?q=look&channelId=${channelId}`);
     expect(search.body.messages).toEqual([]);
     // Nothing of dave's was touched.
@@ -196,5 +199,73 @@ describe('account deletion seen from the gateway (e2e)', () => {
       [dave.id],
     );
     expect(daves.live).toBe('1');
+  });
+
+  it('an erasure left part-way is finished by an auth replica once its lease lapsed; a live one is left alone', async () => {
+    const [erin, frank, gina] = [await register('erin'), await register('frank'), await register('gina')];
+    const channelId = (
+      await api(gw.url, gina)('POST', '/channels', { name: uniqueName('res'), kind: 'public' })
+    ).body.id;
+    // 700 of erin's (more than a batch), 3 of frank's.
+    await sql(
+      `WITH ins AS (
+         INSERT INTO messages (channel_id, seq, author_id, body, created_at)
+         SELECT $1, s, CASE WHEN s <= 700 THEN $2 ELSE $3 END::uuid, 'said ' || s,
+                now() - (703 - s) * interval '1 ms'
+           FROM generate_series(1, 703) s
+         RETURNING 1)
+       UPDATE channels SET last_seq = 703 WHERE id = $1`,
+      [channelId, erin.id, frank.id],
+    );
+    // Both delete their accounts, asking for their messages to go. What a replica that stopped
+    // part-way leaves for erin: the erasure recorded, its last sign of life past the lease, and
+    // messages left (the newest 200 erased). Frank's is under way on a live replica.
+    for (const user of [erin, frank])
+      expect((await deleteAccount(user, { password: PASSWORD, eraseMessages: true })).status).toBe(204);
+    await sql(
+      `UPDATE messages SET deleted_at = NULL, body = 'said ' || seq
+        WHERE channel_id = $1 AND ((author_id = $2 AND seq <= 500) OR author_id = $3)`,
+      [channelId, erin.id, frank.id],
+    );
+    await sql(`UPDATE users SET messages_erasure_at = now() - interval '10 minutes' WHERE id = $1`, [
+      erin.id,
+    ]);
+    await sql(`UPDATE users SET messages_erasure_at = now() WHERE id = $1`, [frank.id]);
+    const live = async (authorId: string) =>
+      Number(
+        (
+          await sql<{ n: string }>(
+            'SELECT count(*) AS n FROM messages WHERE author_id = $1 AND deleted_at IS NULL',
+            [authorId],
+          )
+        )[0].n,
+      );
+    expect([await live(erin.id), await live(frank.id)]).toEqual([500, 3]);
+
+    // Another auth replica starts (or this one restarts): it takes erin's over and finishes it.
+    const replica = await startAuth({ ACCOUNT_ERASURE_SWEEP_SECONDS: '1' });
+    try {
+      const deadline = Date.now() + 20_000;
+      while ((await live(erin.id)) > 0) {
+        if (Date.now() > deadline)
+          throw new Error(`erin's erasure was not finished: ${await live(erin.id)} left`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } finally {
+      await replica.close();
+    }
+    const messages = await history(gina, channelId);
+    expect(messages.filter((m) => m.author.id === erin.id).every((m) => m.deleted && m.body === '')).toBe(
+      true,
+    );
+    const [erinRow, frankRow] = await sql<{ messages_erasure_at: Date | null }>(
+      'SELECT messages_erasure_at FROM users WHERE id = ANY($1) ORDER BY id = $2 DESC',
+      [[erin.id, frank.id], erin.id],
+    );
+    expect(erinRow.messages_erasure_at).toBeNull();
+    // Frank's replica is alive (its stamp is fresh): nobody else touched his.
+    expect(frankRow.messages_erasure_at).toEqual(expect.any(Date));
+    expect(await live(frank.id)).toBe(3);
+    await sql('UPDATE users SET messages_erasure_at = NULL WHERE id = $1', [frank.id]);
   });
 });

@@ -65,16 +65,18 @@ export class AccountLifecycleRepository {
    * Erases the profile: the username becomes `placeholder` (its old name is free again), every
    * personal field and credential is cleared, the roles drop to member, every login session is
    * revoked (its refresh tokens stop working), and the account's recovery codes, push
-   * subscriptions, pending email links, login hand-offs and bot token are deleted.
+   * subscriptions, pending email links, login hand-offs and bot token are deleted. With
+   * `eraseMessages` the erasure of its messages is recorded as under way (`messages_erasure_at`).
    */
-  async deactivate(id: string, placeholder: string): Promise<void> {
+  async deactivate(id: string, placeholder: string, eraseMessages: boolean): Promise<void> {
     await this.sql.rows(
       `UPDATE users SET deactivated_at = now(), username = $2, email = NULL, email_verified_at = NULL,
               email_notifications = false, password_hash = NULL, totp_secret = NULL,
               totp_enabled_at = NULL, totp_last_step = NULL, oidc_issuer = NULL, oidc_subject = NULL,
-              last_seen_at = NULL, roles = '{member}'
+              last_seen_at = NULL, roles = '{member}',
+              messages_erasure_at = CASE WHEN $3::boolean THEN now() END
         WHERE id = $1`,
-      [id, placeholder],
+      [id, placeholder, eraseMessages],
     );
     await this.sql.rows(
       `UPDATE login_sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`,
@@ -95,7 +97,9 @@ export class AccountLifecycleRepository {
    * Tombstones up to `limit` live messages of `authorId` in `channelId`, newest first, created at or
    * before the message `before` (null: from the newest). Each batch is its own short transaction.
    * Walks the author index (author_id, channel_id, created_at DESC) downwards, so rows already
-   * erased are not read again. The erased messages, and the oldest of them (the next cursor).
+   * erased are not read again. The same statement stamps the account's erasure as alive
+   * (`messages_erasure_at`), so no other replica takes it over meanwhile. The erased messages, and
+   * the oldest of them (the next cursor).
    */
   async eraseBatch(
     authorId: string,
@@ -114,6 +118,8 @@ export class AccountLifecycleRepository {
           FOR UPDATE
        ), mentions AS (
          DELETE FROM message_mentions WHERE message_id IN (SELECT id FROM batch)
+       ), alive AS (
+         UPDATE users SET messages_erasure_at = now() WHERE id = $1 AND messages_erasure_at IS NOT NULL
        )
        UPDATE messages m
           SET deleted_at = now(), body = '', pinned_at = NULL, pinned_by = NULL, mentions = NULL,
@@ -131,5 +137,28 @@ export class AccountLifecycleRepository {
       erased: rows.map((r) => ({ id: r.id, channelId: r.channelId, seq: Number(r.seq) })),
       oldestId: oldest?.id ?? null,
     };
+  }
+
+  /**
+   * Takes over the oldest erasure whose replica has shown no sign of life for `leaseMs` (it
+   * stopped part-way: a crash, a deploy, a database outage), stamping it as this replica's. Two
+   * replicas never take the same one: the row is locked, and skipped by the other, until stamped.
+   */
+  async claimLapsedErasure(leaseMs: number): Promise<string | undefined> {
+    const row = await this.sql.one<{ id: string }>(
+      `UPDATE users SET messages_erasure_at = now()
+        WHERE id = (SELECT id FROM users
+                     WHERE messages_erasure_at < now() - $1::float8 * interval '1 millisecond'
+                     ORDER BY messages_erasure_at LIMIT 1
+                     FOR UPDATE SKIP LOCKED)
+        RETURNING id`,
+      [leaseMs],
+    );
+    return row?.id;
+  }
+
+  /** Every message of the account is erased: the erasure is no longer under way. */
+  async erasureDone(id: string): Promise<void> {
+    await this.sql.rows(`UPDATE users SET messages_erasure_at = NULL WHERE id = $1`, [id]);
   }
 }

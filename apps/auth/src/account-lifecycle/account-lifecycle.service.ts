@@ -1,8 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import type { AccountDeletionPolicy } from '@chat/contracts';
 import type { DeleteAccountDto } from '@chat/contracts/dto/account.dto';
-import { EVENT_BUS, type EventBus } from '@chat/platform';
+import { EVENT_BUS, Periodic, type EventBus } from '@chat/platform';
 import { AuditRepository, UserStatusService, type AuditContext, type Principal } from '@chat/security';
 import { LoginThrottle } from '../accounts/login-throttle';
 import { verifyPassword } from '../accounts/passwords';
@@ -14,6 +20,11 @@ import { AccountLifecycleRepository, type LifecycleAccount } from './account-lif
 
 /** Messages tombstoned per statement when an account's messages are erased: each batch is short. */
 const ERASE_BATCH = 500;
+/**
+ * An erasure whose replica has not finished a batch for this long stopped part-way, and another
+ * replica takes it over (every ACCOUNT_ERASURE_SWEEP_SECONDS). A batch takes milliseconds.
+ */
+export const ERASURE_LEASE_MS = 2 * 60_000;
 
 /** `deleted-` and 24 hex digits: 32 characters, the username column's width, and never a real name's shape clash. */
 export function placeholderUsername(): string {
@@ -26,10 +37,15 @@ export function placeholderUsername(): string {
  * deactivated in one transaction; then `user.banned` is published, so every service forgets the
  * user's status and every gateway closes their sockets within seconds. Messages stay, shown as
  * "deleted user", unless the person asked for them to go too (and the policy allows it).
+ *
+ * An erasure of messages is recorded with the account and survives the replica doing it: one that
+ * stops part-way (a crash, a deploy, a database outage) is finished by whichever auth replica next
+ * finds its lease lapsed (ACCOUNT_ERASURE_SWEEP_SECONDS).
  */
 @Injectable()
-export class AccountLifecycleService {
+export class AccountLifecycleService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(AccountLifecycleService.name);
+  private readonly resume: Periodic;
 
   constructor(
     private readonly accounts: AccountLifecycleRepository,
@@ -40,7 +56,36 @@ export class AccountLifecycleService {
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
     private readonly throttle: LoginThrottle,
     private readonly metrics: AuthMetrics,
-  ) {}
+  ) {
+    this.resume = new Periodic(
+      config.accountDeletion.erasureSweepSeconds * 1000,
+      () => this.resumeLapsedErasures(),
+      (err: unknown) =>
+        this.logger.error(
+          { err },
+          "resuming the erasure of a deleted account's messages failed; retried later",
+        ),
+    );
+  }
+
+  onApplicationBootstrap(): void {
+    this.resume.start();
+  }
+
+  /** Stops between two batches: what is left is taken over once the lease lapses. */
+  onModuleDestroy(): Promise<void> {
+    return this.resume.stop();
+  }
+
+  /** Finishes every erasure another replica (or this one, before a restart) left part-way. */
+  private async resumeLapsedErasures(): Promise<void> {
+    while (!this.resume.isStopped) {
+      const userId = await this.accounts.claimLapsedErasure(ERASURE_LEASE_MS);
+      if (userId === undefined) return;
+      this.logger.warn({ userId }, "resuming the erasure of a deleted account's messages, left part-way");
+      await this.eraseMessages(userId);
+    }
+  }
 
   async policy(userId: string): Promise<AccountDeletionPolicy> {
     const account = await this.accounts.find(userId);
@@ -111,7 +156,7 @@ export class AccountLifecycleService {
       const target = await tx.lock(userId);
       if (!target || target.deactivatedAt) throw AccountLifecycleErrors.userNotFound();
       if (target.roles.includes('admin') && admins <= 1) throw AccountLifecycleErrors.lastAdmin();
-      await tx.deactivate(userId, placeholderUsername());
+      await tx.deactivate(userId, placeholderUsername(), eraseMessages);
       if (by)
         await this.audit.append(sql, {
           actor: by.actor,
@@ -124,23 +169,28 @@ export class AccountLifecycleService {
     // The status caches of every service drop the user, and every gateway closes their sockets.
     await this.status.announce('user.banned', { userId });
     if (!eraseMessages) return;
-    // The account is gone whatever happens next: a failure here is the operator's to finish (logged
-    // with the user's id), not a reason to tell the person their deletion failed.
+    // The account is gone whatever happens next: a failure here is not a reason to tell the person
+    // their deletion failed. The erasure stays recorded, and a replica takes it over (see above).
     await this.eraseMessages(userId).catch((err: unknown) =>
-      this.logger.error({ err, userId }, 'erasing the messages of a deleted account failed part-way'),
+      this.logger.error(
+        { err, userId },
+        'erasing the messages of a deleted account failed part-way; it is resumed once its lease lapses',
+      ),
     );
   }
 
   /**
    * Tombstones every message of the user, a channel at a time, in short batches after the
    * account's transaction (no long lock on `messages`). Each batch is published to the gateways,
-   * and stamps `updated_at`, so `channel:sync` catch-up finds it too.
+   * and stamps `updated_at`, so `channel:sync` catch-up finds it too. Run again on an erasure left
+   * part-way, it starts over from each channel's newest live message: what is erased is skipped.
    */
   private async eraseMessages(userId: string): Promise<void> {
     let total = 0;
     for (const channelId of await this.exports.authoredChannelIds(userId)) {
       let cursor: string | null = null;
       for (;;) {
+        if (this.resume.isStopped) return;
         const { erased, oldestId } = await this.accounts.eraseBatch(userId, channelId, cursor, ERASE_BATCH);
         total += erased.length;
         // Open clients see them go at once (every gateway pushes message:deleted to its sockets);
@@ -150,6 +200,7 @@ export class AccountLifecycleService {
         cursor = oldestId;
       }
     }
+    await this.accounts.erasureDone(userId);
     this.logger.log({ userId, messages: total }, 'erased the messages of a deleted account');
   }
 }

@@ -40,6 +40,13 @@ export class UserEntity {
   @Column({ name: 'deactivated_at', type: 'timestamptz', nullable: true })
   deactivatedAt: Date | null;
 
+  /**
+   * Deleted with `eraseMessages` and not all erased yet: the last sign of life of the auth replica
+   * erasing them (stamped every batch, cleared when done). Older than the lease: taken over.
+   */
+  @Column({ name: 'messages_erasure_at', type: 'timestamptz', nullable: true })
+  messagesErasureAt: Date | null;
+
   /** Last sign-in or token refresh. */
   @Column({ name: 'last_seen_at', type: 'timestamptz', nullable: true })
   lastSeenAt: Date | null;

@@ -7,6 +7,7 @@ import { ThreadsMentions1765100000000 } from './1765100000000-ThreadsMentions';
 import { Notifications1765200000000 } from './1765200000000-Notifications';
 import { Integrations1765300000000 } from './1765300000000-Integrations';
 import { Administration1765400000000 } from './1765400000000-Administration';
+import { ErasureResume1765500000000 } from './1765500000000-ErasureResume';
 
 /** Every migration, in order. Listed explicitly so bundled and compiled builds find them alike. */
 export const MIGRATIONS = [
@@ -18,6 +19,7 @@ export const MIGRATIONS = [
   Notifications1765200000000,
   Integrations1765300000000,
   Administration1765400000000,
+  ErasureResume1765500000000,
 ];
 
 /**
