@@ -211,6 +211,8 @@ describe('token refresh', () => {
       },
       setTimer: (fn, ms) => timers.push({ fn, ms }),
       clearTimer: () => undefined,
+      // One instant for signing in and scheduling: the wall clock may tick a millisecond between.
+      now: () => 1_000_000,
     });
     tm.signIn(auth(900));
     const last = timers.at(-1)!;
