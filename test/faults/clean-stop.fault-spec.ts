@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { freePort } from '../../scripts/lib/embedded';
 import { HOSTILE_REQUESTS, judge } from '../security/support/http-fuzz-cases';
 import { rawRequest } from '../security/support/raw-http';
-import { distDir, startOwnRedis, writeFigures, type OwnRedis } from './support/servers';
+import { distDir, startOwnRedis, waitFor, writeFigures, type OwnRedis } from './support/servers';
 
 /**
  * A clean stop: `npm start`, `npm run stack` and each service, started from the build as they run
@@ -80,13 +80,8 @@ function alive(pid: number): boolean {
 }
 
 /** Resolves once `check` holds (polling), or fails after `timeoutMs`. */
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = (check: () => boolean, timeoutMs: number, what: string): Promise<number> =>
+  waitFor(check, timeoutMs, what, 50);
 
 /** Sockets the hanging requests hold open; destroyed after each test. */
 const held: (Socket | WebSocket)[] = [];

@@ -314,17 +314,3 @@ export function asciiBytes(offset: number, length: number): Uint8Array {
   }
   return out;
 }
-
-/** Waits until `check` returns true (polling), or fails after `timeoutMs`. */
-export async function eventually(
-  check: () => Promise<boolean>,
-  timeoutMs = 10_000,
-  stepMs = 200,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-}

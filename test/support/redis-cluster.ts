@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Redis, { Cluster } from 'ioredis';
 import { freePort } from '../../scripts/lib/embedded';
 import { requireBinary } from './own-redis';
+import { waitForAnswer } from './wait-for';
 
 export interface OwnRedisCluster {
   /** `redis+cluster://127.0.0.1:p1,…`: what REDIS_URL takes for a cluster (libs/platform createRedis). */
@@ -19,18 +20,9 @@ export interface OwnRedisCluster {
   stop(): Promise<void>;
 }
 
-async function until(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** The fixture's waits read as sentences: what did not happen, within how long. */
+const until = (what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<number> =>
+  waitForAnswer(check, timeoutMs, what);
 
 function probe(port: number): Redis {
   const r = new Redis(port, '127.0.0.1', {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import { freePort } from '../../scripts/lib/embedded';
 import { requireBinary } from './own-redis';
+import { waitForAnswer } from './wait-for';
 
 export interface OwnRedisSentinel {
   /** `redis+sentinel://127.0.0.1:s1,…/<masterName>`: what REDIS_URL takes (libs/platform createRedis). */
@@ -31,20 +32,9 @@ export interface OwnRedisSentinel {
   stop(): Promise<void>;
 }
 
-async function until(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`${what} within ${timeoutMs} ms${last ? ` (${(last as Error).message})` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** The fixture's waits read as sentences: what did not happen, within how long. */
+const until = (what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<number> =>
+  waitForAnswer(check, timeoutMs, what);
 
 async function ask<T>(port: number, run: (r: Redis) => Promise<T>): Promise<T> {
   const r = new Redis(port, '127.0.0.1', {

@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import { waitFor } from '../../../test/support/wait-for';
 import type { DomainTopic } from '@chat/platform';
 import { request, startAuth, testEnv, uniqueName, type Running } from '../../../test/support/apps';
 import { describeWithRedis } from '../../../test/support/env';
@@ -13,7 +14,6 @@ import {
   refusal,
   send,
   setRoles,
-  sleep,
   type TestSocket,
   type TestUser,
 } from '../../../test/support/gateway';
@@ -25,15 +25,8 @@ const REPLICAS = 3;
 /** The contract: a banned user's sockets are closed within 5 s on every gateway. */
 const BAN_DEADLINE_MS = 5000;
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-  return Date.now() - started;
-}
+const until = (what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<number> =>
+  waitFor(check, timeoutMs, what, 50);
 
 /**
  * Three gateway processes, auth and media on one Redis (a Redis of the suite's own: one test

@@ -1,4 +1,5 @@
 import { request, startAuth, uniqueName, type Running } from '../../../test/support/apps';
+import { waitFor } from '../../../test/support/wait-for';
 import { describeWithRedis } from '../../../test/support/env';
 import {
   api,
@@ -7,7 +8,6 @@ import {
   Inbox,
   newUser,
   send,
-  sleep,
   sql,
   startGateway,
   type TestSocket,
@@ -15,14 +15,8 @@ import {
 } from '../../../test/support/gateway';
 import { startOwnRedis, type OwnRedis } from '../../../test/support/own-redis';
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-  return Date.now() - started;
-}
+const until = (what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<number> =>
+  waitFor(check, timeoutMs, what, 50);
 
 /**
  * The database is the source of truth, Redis only the fast path: while the gateway's Redis is

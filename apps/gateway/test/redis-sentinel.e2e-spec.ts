@@ -1,4 +1,5 @@
 import { request, startAuth, uniqueName, type Running } from '../../../test/support/apps';
+import { waitFor } from '../../../test/support/wait-for';
 import {
   api,
   closeSql,
@@ -13,14 +14,8 @@ import {
 } from '../../../test/support/gateway';
 import { startRedisSentinel, type OwnRedisSentinel } from '../../../test/support/redis-sentinel';
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-  return Date.now() - started;
-}
+const until = (what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<number> =>
+  waitFor(check, timeoutMs, what, 100);
 
 interface Sent {
   clientId: string;

@@ -7,13 +7,13 @@
  * They show what the URL is signed for, and that `complete` refuses whatever does not match.
  */
 import { createHash } from 'node:crypto';
+import { waitFor } from '../../../test/support/wait-for';
 import sharp from 'sharp';
 import type { AuthResult, PresignedUpload } from '@chat/contracts';
 import { registerUser, request, startAuth, type Running } from '../../../test/support/apps';
 import { freshDatabase } from '../../../test/support/database';
 import {
   asciiBytes,
-  eventually,
   getFile,
   StoreInspector,
   startMedia,
@@ -214,7 +214,12 @@ describe('media: direct uploads', () => {
       });
       expect(completed.status).toBe(200);
 
-      await eventually(async () => (await ownDb.file(abandoned.file.id)) === undefined, 10_000);
+      await waitFor(
+        async () => (await ownDb.file(abandoned.file.id)) === undefined,
+        10_000,
+        'the abandoned upload swept',
+        200,
+      );
       expect(await store.exists(`files/${own}/${abandoned.file.id}`)).toBe(false);
       const late = await request(short.url, 'POST', `/files/${abandoned.file.id}/complete`, {
         token: user.accessToken,

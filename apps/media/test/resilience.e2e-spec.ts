@@ -5,11 +5,11 @@
  * s3rver does NOT verify request signatures, so nothing here shows signature tampering refused.
  */
 import { randomBytes } from 'node:crypto';
+import { waitFor } from '../../../test/support/wait-for';
 import sharp from 'sharp';
 import type { AuthResult, PresignedUpload } from '@chat/contracts';
 import { registerUser, request, startAuth, type Running } from '../../../test/support/apps';
 import {
-  eventually,
   getFile,
   StoreInspector,
   startMedia,
@@ -74,7 +74,7 @@ describe('media: resilience', () => {
       expect(await db.filesIn(channelId)).toHaveLength(0);
 
       await store.start();
-      await eventually(ready, 15_000);
+      await waitFor(ready, 15_000, 'media ready', 200);
       const ok = await uploadFile(media.url, alice.accessToken, channelId, Buffer.from('hi'), 'a.txt');
       expect(ok.status).toBe(201);
     });
@@ -105,7 +105,7 @@ describe('media: resilience', () => {
       const again = await getFile(media.url, alice.accessToken, kept.body.id);
       expect(again.status).toBe(200);
       expect(again.bytes.equals(Buffer.from(data))).toBe(true);
-      await eventually(ready, 5000);
+      await waitFor(ready, 5000, 'media ready', 200);
       // Nothing of the failed upload reached the store.
       const stored = await inspector.keys(`files/${channelId}/`);
       expect(stored.sort()).toEqual(rowsBefore.map((r) => r.object_key).sort());

@@ -5,6 +5,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 export { startOwnRedis, type OwnRedis } from '../../support/own-redis';
 import type { TcpProxy } from '../../support/tcp-proxy';
 export { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy';
+export { waitFor } from '../../support/wait-for';
 
 /**
  * Dependencies the fault tests own, so they can take them away without touching the machine's
@@ -85,21 +86,6 @@ export function summarize(values: number[]): {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Polls `check` until it is true; returns the time it took, or throws after `timeoutMs`. */
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-  stepMs = 100,
-): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    if (await check()) return Date.now() - started;
-    if (Date.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(stepMs);
-  }
 }
 
 /**

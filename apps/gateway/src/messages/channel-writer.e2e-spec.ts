@@ -1,6 +1,6 @@
 import { Sql } from '@chat/database';
 import { Metrics } from '@chat/platform';
-import { eventually } from '../../../../test/support/media';
+import { waitFor } from '../../../../test/support/wait-for';
 import { openSql, uniqueChannelName, type TestSql } from '../../../../test/support/repository';
 import { ChannelsRepository } from '../channels/channels.repository';
 import { GatewayMetrics } from '../infra/gateway-metrics';
@@ -140,7 +140,7 @@ describe('ChannelWriter (real Postgres, two replicas)', () => {
       const lost = writer.write(gone, plain(ann, 'into a channel being deleted'));
       lost.catch(() => undefined);
       const others = [writer.write(kept, plain(ann, 'one')), writer.write(kept, plain(bob, 'two'))];
-      await eventually(writeBlockedBy(holderPid), 10_000, 20);
+      await waitFor(writeBlockedBy(holderPid), 10_000, 'the write blocked by the holder', 20);
       await holder.commitTransaction();
       await expect(lost).rejects.toMatchObject({ code: 'NOT_FOUND' });
       expect((await Promise.all(others)).map((o) => stored(o).seq)).toEqual(['1', '2']);
@@ -168,7 +168,7 @@ describe('ChannelWriter (real Postgres, two replicas)', () => {
         writer.write(y, plain(bob, 'unrelated')),
         writer.write(x, plain(bob, 'unrelated too')),
       ];
-      await eventually(writeBlockedBy(txPid), 10_000, 20);
+      await waitFor(writeBlockedBy(txPid), 10_000, 'the write blocked by the transaction', 20);
     });
     const [retried, ...rest] = await Promise.all(pending);
     expect(retried).toBe('duplicate');

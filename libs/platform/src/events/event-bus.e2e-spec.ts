@@ -1,16 +1,12 @@
 import Redis from 'ioredis';
+import { waitFor } from '../../../../test/support/wait-for';
 import { startOwnRedis, type OwnRedis } from '../../../../test/support/own-redis';
 import { createRedis } from '../redis/redis';
 import { RedisEventBus } from './event-bus';
 
 /** Polls `check` every 20 ms until it is true; fails after `timeoutMs`. */
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<number> =>
+  waitFor(check, timeoutMs, what, 20);
 
 /** Against a Redis of the test's own: it changes server settings (maxclients) and kills clients. */
 describe('event bus on Redis', () => {

@@ -2,15 +2,8 @@ import { Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { startRedisSentinel, type OwnRedisSentinel } from '../../../../test/support/redis-sentinel';
 import { startTcpProxy, type TcpProxy } from '../../../../test/support/tcp-proxy';
+import { waitFor } from '../../../../test/support/wait-for';
 import { createRedis } from './redis';
-
-async function until(what: string, timeoutMs: number, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /**
  * Clients of one `redis+sentinel://` URL through a master crash, with the sentinels behind a slow
@@ -51,11 +44,11 @@ describe('Redis clients of a Sentinel URL through a master crash', () => {
 
   it('brings every client back on the promoted master, none left ended', async () => {
     for (let i = 0; i < 30; i++) clients.push(createRedis(urls[i % urls.length], `client-${i}`) as Redis);
-    await until('every client ready', 20_000, () => clients.every((c) => c.status === 'ready'));
+    await waitFor(() => clients.every((c) => c.status === 'ready'), 20_000, 'every client ready');
     const oldPort = await sentinel.killMaster();
     const newPort = await sentinel.failedOver(oldPort, 20_000);
 
-    await until('every client ready again', 20_000, () => clients.every((c) => c.status === 'ready')).catch(
+    await waitFor(() => clients.every((c) => c.status === 'ready'), 20_000, 'every client ready again').catch(
       (err: Error) => {
         const ended = clients.filter((c) => c.status !== 'ready').map((c) => c.status);
         throw new Error(`${err.message}: ${ended.length} not ready (${ended.join(', ')})`);
