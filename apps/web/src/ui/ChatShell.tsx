@@ -19,6 +19,16 @@ const channelFromHash = (): string | null => parseRoute(window.location.hash)?.c
 const isPhone = () => window.matchMedia('(max-width: 760px)').matches;
 const favicon = new FaviconBadge();
 
+/** Settings and the admin console own the address while open: does this one name either? */
+function namesPanel(hash: string): boolean {
+  return isSettingsRoute(hash) || isAdminRoute(hash);
+}
+
+/** The address of a conversation: its channel's hash, or the bare page for none. */
+function addressOf(channelId: string | null): string {
+  return channelId ? channelHash(channelId) : window.location.pathname + window.location.search;
+}
+
 /** The signed-in layout: sidebar, conversation, members; the URL hash names the open channel. */
 export function ChatShell() {
   const { store } = useRuntime();
@@ -55,13 +65,7 @@ export function ChatShell() {
       setAdmin(false);
       // Leaving settings or the console from here: the address follows at once, so that it is not
       // taken for a settings link whose hashchange is still on its way (see below).
-      const hash = window.location.hash;
-      if (isSettingsRoute(hash) || isAdminRoute(hash))
-        history.replaceState(
-          null,
-          '',
-          id ? channelHash(id) : window.location.pathname + window.location.search,
-        );
+      if (namesPanel(window.location.hash)) history.replaceState(null, '', addressOf(id));
       void store.select(id);
       setNavOpen(false);
     },
@@ -93,7 +97,7 @@ export function ChatShell() {
       const hash = window.location.hash;
       setSettings(isSettingsRoute(hash));
       setAdmin(isAdminRoute(hash));
-      if (isSettingsRoute(hash) || isAdminRoute(hash)) return setNavOpen(false);
+      if (namesPanel(hash)) return setNavOpen(false);
       const route = parseRoute(hash);
       if (route?.seq) void openPermalink(route.channelId, route.seq);
       else if (route && route.channelId !== store.getState().activeId) void store.select(route.channelId);
@@ -107,15 +111,13 @@ export function ChatShell() {
     // also when the address names them and its hashchange has not been handled yet (a link opened
     // just as the channel list arrived): read from the address, not from state.
     if (!loaded || settings || admin) return;
-    if (isSettingsRoute(window.location.hash) || isAdminRoute(window.location.hash)) return;
+    if (namesPanel(window.location.hash)) return;
     if (activeId) named.current = activeId;
     // A permalink stays in the address bar while it is the open channel's.
     const route = parseRoute(window.location.hash);
     if (route?.seq && route.channelId === activeId) return;
-    const want = activeId ? channelHash(activeId) : '';
-    if (window.location.hash !== want) {
-      history.replaceState(null, '', want || window.location.pathname + window.location.search);
-    }
+    if (window.location.hash !== (activeId ? channelHash(activeId) : ''))
+      history.replaceState(null, '', addressOf(activeId));
   }, [activeId, loaded, settings, admin]);
 
   // The count in the tab title and on the favicon, so a background tab still says something
