@@ -24,7 +24,7 @@ const ERASE_BATCH = 500;
  * An erasure whose replica has not finished a batch for this long stopped part-way, and another
  * replica takes it over (every ACCOUNT_ERASURE_SWEEP_SECONDS). A batch takes milliseconds.
  */
-export const ERASURE_LEASE_MS = 2 * 60_000;
+const ERASURE_LEASE_MS = 2 * 60_000;
 
 /** `deleted-` and 24 hex digits: 32 characters, the username column's width, and never a real name's shape clash. */
 export function placeholderUsername(): string {
