@@ -163,14 +163,17 @@ function PushOnThisDevice() {
   const toggle = async (on: boolean) => {
     setPending(on);
     setError(null);
+    let failure: string | null = null;
     try {
       await (on ? enablePush(api) : disablePush(api));
     } catch (err) {
-      setError(describeError(err));
-    } finally {
-      await reload();
-      setPending(null);
+      failure = describeError(err);
     }
+    await reload().catch(() => undefined);
+    // One render: the switch shows what this device now holds as the reason appears, never a
+    // refusal beside a switch still showing the state that was asked for.
+    setError(failure);
+    setPending(null);
   };
   const unsupported = state === 'unsupported';
   return (
