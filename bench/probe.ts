@@ -16,6 +16,10 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
+// --perf (bench/lib/perf-record.ts): a flushed function's code address, reused later, would still
+// carry that function's name in /tmp/perf-<pid>.map.
+if (process.env.BENCH_PERF_MAP) setFlagsFromString('--no-flush-bytecode');
+
 const dir = process.env.BENCH_PROBE_DIR;
 if (dir) {
   setFlagsFromString('--expose-gc');

@@ -26,7 +26,8 @@
  * processes, default 2), --pg-reference-us=1000 (the recorded many-rooms Postgres CPU per message
  * the target halves), --no-history (skip the seeded history/search scenario),
  * --history-messages=N (its size: default 1,000,000, quick 100,000), --profile
- * (--cpu-prof for every server process, written next to the results), --keep-db (leave the
+ * (--cpu-prof for every server process, written next to the results), --perf (`perf record` of
+ * every system's servers on CPU time, for bench/perf-summary.ts: see lib/perf-record.ts), --keep-db (leave the
  * database for EXPLAIN afterwards), --budget=<seconds> (the hard time limit of the whole run;
  * default 8 min + 7 min per repeat, --quick 2.5 min + 2.5 min per repeat, +15 min (quick 5) per
  * stack scenario), --heap-snapshots (heap snapshots of every server at 0 and at the most idle
@@ -46,6 +47,7 @@ import { bigChannel } from './lib/big-channel';
 import { notifyCost, type NotifyBlock } from './lib/notify-cost';
 import { GeneratorPool } from './lib/generators';
 import { pgrep, raiseOpenFileLimit } from './lib/proc';
+import { monotonicSeconds, perfAvailable, PERF_NODE_OPTIONS, startPerfRecord } from './lib/perf-record';
 import { postgresGroup, redisGroup } from './lib/monitor';
 import {
   adaptersFor,
@@ -187,6 +189,7 @@ interface Options {
   scenarios: ScenarioName[];
   history: boolean;
   profile: boolean;
+  perf: boolean;
   keepDb: boolean;
   heapSnapshots: boolean;
   budgetMs: number;
@@ -206,6 +209,7 @@ function parseOptions(argv: string[]): Options {
       scenarios: { type: 'string' },
       'no-history': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
+      perf: { type: 'boolean', default: false },
       'keep-db': { type: 'boolean', default: false },
       budget: { type: 'string' },
       'heap-snapshots': { type: 'boolean', default: false },
@@ -280,6 +284,7 @@ function parseOptions(argv: string[]): Options {
     scenarios,
     history: !values['no-history'] && comparison,
     profile: values.profile,
+    perf: values.perf,
     keepDb: values['keep-db'],
     heapSnapshots: values['heap-snapshots'],
     budgetMs: budgetSeconds * 1000 || defaultBudget,
@@ -297,7 +302,12 @@ function parseOptions(argv: string[]): Options {
 const opts = parseOptions(process.argv.slice(2));
 const wanted = (name: ScenarioName) => opts.scenarios.includes(name);
 
-const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
+/** With --perf: every log line and its CLOCK_MONOTONIC time, to bound windows of the recordings. */
+const perfMarks: { t: number; line: string }[] = [];
+const log = (line: string) => {
+  if (opts.perf) perfMarks.push({ t: monotonicSeconds(), line });
+  console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
+};
 
 /** Everything started, stopped in reverse order on success, error, budget or Ctrl+C. */
 const cleanups: { name: string; run: () => Promise<unknown> }[] = [];
@@ -307,6 +317,8 @@ let stopFlag = false;
 const stopRequested = () => stopFlag;
 /** --heap-snapshots: where the servers' heap snapshots at 0 and at the most connections go. */
 let heapSnapshotDir: string | null = null;
+/** Where --perf writes one recording per system and repeat (null: no --perf). */
+let perfDir: string | null = null;
 
 async function cleanupAll(): Promise<void> {
   while (cleanups.length) {
@@ -372,7 +384,7 @@ function prepareRunFiles(result: RunResult, stamp: string) {
   });
   const probeDir = join(tmp, 'probe');
   mkdirSync(probeDir);
-  const nodeOptions = `--require ${join(__dirname, 'probe.js')}`;
+  let nodeOptions = `--require ${join(__dirname, 'probe.js')}`;
   if (opts.heapSnapshots) {
     heapSnapshotDir = join(ROOT, 'bench', 'results', `heap-${stamp}`);
     result.heapSnapshotDir = heapSnapshotDir;
@@ -383,6 +395,18 @@ function prepareRunFiles(result: RunResult, stamp: string) {
     mkdirSync(profDir, { recursive: true });
     process.env.BENCH_CPU_PROF_DIR = profDir;
     result.profileDir = profDir;
+  }
+  if (opts.perf) {
+    const unavailable = perfAvailable();
+    if (unavailable) throw new Error(`--perf: ${unavailable}`);
+    nodeOptions += ` ${PERF_NODE_OPTIONS}`;
+    // Read by bench/probe.ts: keeps V8 from flushing bytecode, whose freed code addresses would
+    // otherwise be named after the function that held them first.
+    process.env.BENCH_PERF_MAP = '1';
+    perfDir = join(ROOT, 'bench', 'results', `perf-${stamp}`);
+    mkdirSync(perfDir, { recursive: true });
+    result.perfDir = perfDir;
+    result.perfMarks = perfMarks;
   }
   return { tmp, probeDir, nodeOptions };
 }
@@ -679,6 +703,7 @@ async function runSystem(
   const processes = Number(n);
   log(`${name}: starting (repeat ${repeat}/${opts.repeats})`);
   let sys: System | null = null;
+  let stopPerf: (() => Promise<void>) | null = null;
   try {
     sys =
       kind === 'baseline'
@@ -688,6 +713,14 @@ async function runSystem(
       for (const [svc, logs] of Object.entries(watchLogs(shared.stack!)))
         (result.serviceLogs ??= {})[`${name}#${repeat} ${svc}`] = logs;
     const running = sys;
+    if (perfDir) {
+      const file = join(perfDir, `${name}-r${repeat}.data`);
+      stopPerf = startPerfRecord(
+        running.servers.map((s) => s.pid),
+        file,
+      );
+      log(`${name}: perf record of pids ${running.servers.map((s) => s.pid).join(',')} into ${file}`);
+    }
     for (const s of running.servers) trackedPids.add(s.pid);
     for (const p of running.otherPids) trackedPids.add(p);
     for (const u of running.urls) assertLoopback(u);
@@ -728,6 +761,7 @@ async function runSystem(
   } finally {
     // Every repeat starts from fresh processes, the project's as the baseline's: neither carries
     // a warmed-up heap or JIT into the next repeat. The population and its tokens stay.
+    await stopPerf?.();
     if (sys) {
       log(`${name}: stopping`);
       const idx = cleanups.findIndex((c) => c.name === name);

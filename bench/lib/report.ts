@@ -109,6 +109,9 @@ export interface RunResult {
   parameters: Config | null;
   processes?: Record<string, unknown>;
   profileDir?: string;
+  /** --perf: the recordings (one per system and repeat) and the log lines' CLOCK_MONOTONIC times. */
+  perfDir?: string;
+  perfMarks?: { t: number; line: string }[];
   /** Set when --heap-snapshots ran: the RSS figures after the first snapshot are inflated by it. */
   heapSnapshotDir?: string;
   /** What the project's services logged (LOG_LEVEL=warn) during the run. */
