@@ -83,4 +83,22 @@ describe('BotTokens', () => {
     // The revoked token was read again; the other bot's is still answered from memory.
     expect(t.lookups()).toBe(3);
   });
+
+  it('does not remember an owner read while the bot was being revoked', async () => {
+    const t = table();
+    const events = bus();
+    const tokens = new BotTokens(t.repo, events.bus);
+    tokens.onModuleInit();
+    const token = t.issue('bot-1');
+    // The lookup reads the row before the revocation commits; the event arrives before the
+    // answer does.
+    const answering = tokens.userIdFor(token);
+    t.rows.clear();
+    events.emit('user.banned', 'bot-1');
+    expect(await answering).toBe('bot-1');
+    // The next request, well within 3 s, reads again and finds no bot.
+    clock += 10;
+    expect(await tokens.userIdFor(token)).toBeNull();
+    expect(t.lookups()).toBe(2);
+  });
 });

@@ -42,10 +42,12 @@ export class BotTokens implements OnModuleInit {
     if (hit !== undefined) return hit;
     let pending = this.inFlight.get(key);
     if (!pending) {
+      // A revocation that overtakes the lookup leaves its answer uncached (ExpiringCache).
+      const revision = this.cache.revision();
       pending = this.repo
         .userIdFor(hash)
         .then((found) => {
-          this.cache.set(key, found ?? null);
+          this.cache.setUnlessRevokedSince(key, found ?? null, revision);
           return found ?? null;
         })
         .finally(() => this.inFlight.delete(key));

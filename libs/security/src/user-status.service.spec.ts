@@ -88,4 +88,44 @@ describe('UserStatusService', () => {
     expect(reads).toHaveLength(2);
     expect(published).toEqual([['user.banned', { userId: 'u1' }]]);
   });
+
+  it('does not keep a status read while a ban was heard of: the next check reads the ban', async () => {
+    const rows = new Map([['u1', status('ana')]]);
+    const reads: (() => void)[] = [];
+    // Each read takes the table as it is when the statement runs, and answers when told to.
+    const repo = {
+      statusOfMany: (ids: readonly string[]) => {
+        const found = new Map([...rows].filter(([id]) => ids.includes(id)));
+        return new Promise<Map<string, UserStatus>>((resolve) => reads.push(() => resolve(found)));
+      },
+    } as unknown as UserStatusRepository;
+    const handlers = new Map<string, (payload: { userId: string }) => void>();
+    const events = {
+      subscribe: (topic: string, handler: (payload: { userId: string }) => void) =>
+        handlers.set(topic, handler),
+    } as unknown as EventBus;
+    const service = new UserStatusService(repo, events);
+    service.onModuleInit();
+
+    // A command checks ana; the statement runs before the ban commits.
+    const checking = service.get('u1');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(reads).toHaveLength(1);
+    // The ban commits and its event arrives while that read is still on its way back.
+    rows.set('u1', status('ana', true));
+    handlers.get('user.banned')!({ userId: 'u1' });
+    reads[0]();
+    expect(await checking).toMatchObject({ banned: false });
+
+    // The next command, well within 3 s, must see the ban.
+    clock += 10;
+    const next = service.get('u1');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(reads).toHaveLength(2);
+    reads[1]();
+    expect(await next).toMatchObject({ banned: true });
+    // Without a forget in between, a read is kept as before.
+    expect(await service.get('u1')).toMatchObject({ banned: true });
+    expect(reads).toHaveLength(2);
+  });
 });

@@ -37,7 +37,7 @@ export class UserStatusService implements OnModuleInit {
   }
 
   onModuleInit(): void {
-    const forget = ({ userId }: { userId: string }) => void this.cache.delete(userId);
+    const forget = ({ userId }: { userId: string }) => this.forget(userId);
     this.bus.subscribe('user.banned', forget);
     this.bus.subscribe('user.unbanned', forget);
     this.bus.subscribe('user.roles_changed', forget);
@@ -66,12 +66,16 @@ export class UserStatusService implements OnModuleInit {
     this.cache.clear();
   }
 
-  /** The user's current status, or null when no such user exists. */
+  /**
+   * The user's current status, or null when no such user exists. A read that a forget overtook
+   * answers its callers but is not kept: it may predate the ban or role change (ExpiringCache).
+   */
   async get(userId: string): Promise<UserStatus | null> {
     const hit = this.cache.get(userId);
     if (hit !== undefined) return hit;
+    const revision = this.cache.revision();
     const status = await this.loader.load(userId);
-    this.cache.set(userId, status);
+    this.cache.setUnlessRevokedSince(userId, status, revision);
     return status;
   }
 

@@ -61,6 +61,28 @@ describe('ExpiringCache', () => {
     expect(cache.size).toBe(0);
   });
 
+  it('does not store a value read before a revocation that overtook the read', () => {
+    const cache = new ExpiringCache<string, string>(3_000, 10);
+    // A read of "ana" starts; her entry is revoked (an event) before it comes back.
+    const before = cache.revision();
+    cache.delete('ana');
+    cache.setUnlessRevokedSince('ana', 'not banned', before, 1_000);
+    expect(cache.get('ana', 1_000)).toBeUndefined();
+    // deleteWhere and clear are revocations too; a read after them is stored as usual.
+    for (const revoke of [() => cache.deleteWhere(() => true), () => cache.clear()]) {
+      const read = cache.revision();
+      revoke();
+      cache.setUnlessRevokedSince('ana', 'stale', read, 1_000);
+      expect(cache.get('ana', 1_000)).toBeUndefined();
+    }
+    const after = cache.revision();
+    cache.setUnlessRevokedSince('ana', 'banned', after, 1_000);
+    expect(cache.get('ana', 1_000)).toBe('banned');
+    // The TTL's own drops are not revocations.
+    expect(cache.get('ana', 4_000)).toBeUndefined();
+    expect(cache.revision()).toBe(after);
+  });
+
   describe('left alone', () => {
     beforeEach(() => jest.useFakeTimers({ now: 0 }));
     afterEach(() => jest.useRealTimers());

@@ -8,11 +8,17 @@
  *
  * A clock that moves back makes entries written "later" stale at once rather than trusted for
  * longer than the TTL.
+ *
+ * A value read from its owner while a revocation (`delete`, `deleteWhere`, `clear`: an event said
+ * it changed) arrived may be from before the change; writing it would undo the revocation for a
+ * whole TTL. So a read takes `revision()` before it starts and stores with `setUnlessRevokedSince`.
  */
 export class ExpiringCache<K, V> {
   private readonly entries = new Map<K, { at: number; value: V }>();
   /** The sweep due when the oldest entry goes stale; none while the cache is empty. */
   private sweep: NodeJS.Timeout | undefined;
+  /** Revocations so far: `delete`, `deleteWhere` and `clear` calls (not the TTL's own drops). */
+  private revocations = 0;
 
   constructor(
     private readonly ttlMs: number,
@@ -36,16 +42,33 @@ export class ExpiringCache<K, V> {
     this.scheduleSweep(now);
   }
 
+  /** The point a read of the owner starts from, for `setUnlessRevokedSince`. */
+  revision(): number {
+    return this.revocations;
+  }
+
+  /**
+   * `set`, unless anything was revoked since `revision` was taken: the value may have been read
+   * before the change that revocation announced. Revocations are rare, and only the reads they
+   * overtook go uncached (the next lookup reads again).
+   */
+  setUnlessRevokedSince(key: K, value: V, revision: number, now = Date.now()): void {
+    if (revision === this.revocations) this.set(key, value, now);
+  }
+
   delete(key: K): void {
+    this.revocations++;
     this.entries.delete(key);
   }
 
   /** Drops every entry whose value matches (a revocation that knows the value, not the key). */
   deleteWhere(matches: (value: V) => boolean): void {
+    this.revocations++;
     for (const [key, entry] of this.entries) if (matches(entry.value)) this.entries.delete(key);
   }
 
   clear(): void {
+    this.revocations++;
     this.entries.clear();
     clearTimeout(this.sweep);
     this.sweep = undefined;
