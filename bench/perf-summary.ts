@@ -152,8 +152,9 @@ async function main(): Promise<void> {
   const file = positionals[0];
   if (!file)
     throw new Error('usage: perf-summary <recording.data> [--json run.json --from text --to text] [--top N]');
-  const window =
-    values.json && values.from && values.to ? windowOf(values.json, values.from, values.to) : null;
+  const given = [values.json, values.from, values.to].filter((v) => v !== undefined).length;
+  if (given !== 0 && given !== 3) throw new Error('--json, --from and --to go together');
+  const window = given === 3 ? windowOf(values.json!, values.from!, values.to!) : null;
   const top = Number(values.top);
   cleanMaps(await pidsIn(file));
   const kinds = new Map<string, number>();
@@ -180,7 +181,12 @@ async function main(): Promise<void> {
   console.log(`${file}: ${total} samples (≈ ${(total / 999).toFixed(2)} s of CPU)${span}`);
   table('by kind', new Map([...kinds].map(([k, v]) => [k === 'run' ? 'running code' : k, v])), total, 3);
   table('running code, by package (innermost named JavaScript frame)', packages, total, top);
-  table("the project's functions, with what they call (a sample counts once per function)", own, total, top);
+  table(
+    "the project's functions, with what they call synchronously (a sample counts once per function)",
+    own,
+    total,
+    top,
+  );
 }
 
 if (require.main === module) {

@@ -715,11 +715,9 @@ async function runSystem(
     const running = sys;
     if (perfDir) {
       const file = join(perfDir, `${name}-r${repeat}.data`);
-      stopPerf = startPerfRecord(
-        running.servers.map((s) => s.pid),
-        file,
-      );
-      log(`${name}: perf record of pids ${running.servers.map((s) => s.pid).join(',')} into ${file}`);
+      const pids = running.servers.map((s) => s.pid);
+      stopPerf = startPerfRecord(pids, file);
+      log(`${name}: perf record of pids ${pids.join(',')} into ${file}`);
     }
     for (const s of running.servers) trackedPids.add(s.pid);
     for (const p of running.otherPids) trackedPids.add(p);

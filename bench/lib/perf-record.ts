@@ -9,6 +9,9 @@
  * /tmp/perf-<pid>.map, naming its JIT code) and `--interpreted-frames-native-stack` (a function
  * still in the interpreter gets a frame of its own instead of the interpreter's).
  *
+ * The servers a system starts with are recorded; gateways started later in its run (the `notify`
+ * scenario restarts them) are not.
+ *
  * Timestamps are CLOCK_MONOTONIC (`-k mono`), the clock of `process.hrtime`, so the run's log
  * lines (`perfMarks` in the JSON) bound a window of the recording.
  */
