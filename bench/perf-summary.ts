@@ -11,6 +11,11 @@
  * at start-up. Each map file is rewritten (the original kept as `.orig`) so that a later entry
  * replaces the earlier ones it overlaps.
  *
+ * Call chains are walked by frame pointers. A builtin or native function that keeps none can hide
+ * its caller, or leave a stale return address that reads as a caller, so the table of the
+ * project's functions (whole chains) is a guide; the one by package (the innermost named frame,
+ * next to where the sample was taken) is the firmer.
+ *
  * Three tables: the share of V8's optimizing compilers and of garbage collection (native frames at
  * the top of the stack); the rest by package, each sample counted for the innermost JavaScript
  * frame that names one (the system calls, builtins and allocations a function causes count for
