@@ -7,7 +7,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import type { Adapter } from 'socket.io-adapter';
-import { EVENT_BUS, Lifecycle, type EventBus } from '@chat/platform';
+import { EVENT_BUS, Lifecycle, mapError, type EventBus } from '@chat/platform';
 import { Authenticator, SecurityErrors, type Principal } from '@chat/security';
 import { ChannelsService } from '../channels/channels.service';
 import { channelRoom, userRoom } from '../infra/rooms';
@@ -181,8 +181,9 @@ export class SocketSessions implements OnModuleInit, OnApplicationBootstrap, OnA
   private settle(socket: GatewaySocket, channelIds: string[], stale: boolean): Promise<void> {
     const { user } = socket.data;
     const presence = this.presence.connected(user, socket.id);
+    const status = this.recheck(socket);
     if (!stale) {
-      return presence.then(
+      return Promise.all([presence, status]).then(
         () => undefined,
         (err: unknown) => this.logger.warn({ err, userId: user.id }, 'socket set-up incomplete'),
       );
@@ -194,10 +195,28 @@ export class SocketSessions implements OnModuleInit, OnApplicationBootstrap, OnA
       for (const id of now) if (!before.has(id)) void socket.join(channelRoom(id));
       for (const id of before) if (!now.has(id)) void socket.leave(channelRoom(id));
     });
-    return Promise.all([presence, rooms]).then(
+    return Promise.all([presence, status, rooms]).then(
       () => undefined,
       (err: unknown) => this.logger.warn({ err, userId: user.id }, 'socket set-up incomplete'),
     );
+  }
+
+  /**
+   * A ban (or role change) event finds a user's sockets by their `user:<id>` room, which the
+   * socket joined only now: one heard between the handshake's status read and that join missed it.
+   * So the status is read again once in the room, a cache hit unless such an event came meanwhile
+   * and revoked the entry (then it is read from the database: ExpiringCache). Without this, a user
+   * banned during their handshake stayed connected, receiving the chat, until the next audit.
+   */
+  private async recheck(socket: GatewaySocket): Promise<void> {
+    const { user } = socket.data;
+    try {
+      const now = await this.authenticator.principalFor({ sub: user.id, exp: user.exp });
+      if (socket.connected) socket.data.user = { ...socket.data.user, roles: now.roles };
+    } catch (err) {
+      if (mapError(err).code !== 'UNAUTHORIZED') throw err;
+      this.end(socket, RealtimeErrors.sessionRevoked().message);
+    }
   }
 
   private disconnecting(socket: GatewaySocket): void {
