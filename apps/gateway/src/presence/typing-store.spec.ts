@@ -45,9 +45,11 @@ function behaves(make: () => TypingStore) {
   it('frees the slot of a typist nobody renewed', async () => {
     const store = make();
     const channel = randomUUID();
-    await store.claim(channel, 'a', 't', 30, 1);
+    // Long enough that the second claim comes before it lapses on a loaded machine (30 ms did not,
+    // once in CI), short enough to wait out.
+    await store.claim(channel, 'a', 't', 1000, 1);
     expect(await store.claim(channel, 'b', 'u', 5000, 1)).toBe('hidden');
-    await new Promise((r) => setTimeout(r, 60));
+    await new Promise((r) => setTimeout(r, 1100));
     expect(await store.claim(channel, 'b', 'u', 5000, 1)).toBe('started');
   });
 }
