@@ -40,6 +40,21 @@ describeWithRedis('gateway replica crash', () => {
     await auth?.close();
   });
 
+  it('keeps the users of a live replica online past several leases, renewed a slice at a time', async () => {
+    const users = await Promise.all(Array.from({ length: 12 }, () => newUser(auth.url, 'steady')));
+    const watcher = await connect(survivor.url, alice.token);
+    const inbox = new Inbox(watcher);
+    sockets.push(watcher);
+    await send(watcher, 'presence:subscribe', { userIds: users.map((u) => u.id) });
+    for (const u of users) sockets.push(await connect(survivor.url, u.token));
+    await inbox.count('presence', users.length, (p) => p.online);
+    // Three leases of 3 s: a socket whose renewal never came would have been swept (and pushed
+    // offline) within a lease and a sweep.
+    expect(await inbox.during('presence', 9500, (p) => !p.online)).toEqual([]);
+    const ack = await send(watcher, 'presence:subscribe', { userIds: users.map((u) => u.id) });
+    expect(new Set(ack.online)).toEqual(new Set(users.map((u) => u.id)));
+  }, 40000);
+
   it('reports the users of a crashed replica offline once their leases lapse', async () => {
     const id = (
       await api(survivor.url, alice)('POST', '/channels', { name: uniqueName('crash'), kind: 'private' })

@@ -11,6 +11,8 @@ export interface SocketState {
   user: Principal;
   /** The user's channels when the handshake was accepted, until joined as rooms on connection. */
   channelIds?: string[];
+  /** A hash of the socket id: which slice of the periodic rounds visits it (socket-rounds.ts). */
+  slot?: number;
 }
 
 export type GatewayIo = Server<ClientToServerEvents, ServerToClientEvents, DefaultEventsMap, SocketState>;
@@ -127,5 +129,10 @@ export class SocketHub {
   /** Every socket connected to this replica. */
   localSockets(): GatewaySocket[] {
     return this.server ? [...this.server.sockets.sockets.values()] : [];
+  }
+
+  /** The same, without a copy: for a loop that does not change the sockets' set. */
+  eachLocalSocket(): Iterable<GatewaySocket> {
+    return this.server ? this.server.sockets.sockets.values() : [];
   }
 }

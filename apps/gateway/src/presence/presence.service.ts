@@ -10,6 +10,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 import { GatewayRedis } from '../infra/gateway-redis';
 import { presenceRoom, presenceSubscriptionsOf } from '../infra/rooms';
 import { SocketHub, type GatewaySocket } from '../infra/socket-hub';
+import { SocketRounds } from '../infra/socket-rounds';
 import { UsersService } from '../users/users.service';
 import { MemoryLeaseStore, RedisLeaseStore, type Lease, type LeaseStore } from './lease-store';
 import { PresenceAnnouncer, type PresenceUser } from './presence-announcer';
@@ -40,6 +41,8 @@ export class PresenceService implements OnApplicationBootstrap, OnApplicationShu
   /** Closed sockets in their grace period, by socket id, earliest due first. */
   private readonly departures = new Map<string, Departure>();
   private departureTimer?: NodeJS.Timeout;
+  /** Renews this replica's leases a slice at a time, each socket's every third of a lease. */
+  private readonly renewals: SocketRounds;
   /** Per lease: whether its user came online (true for one lease of a user per batch). */
   private readonly acquirer = turnBatches<Lease, boolean, string>(
     async (leases) => {
@@ -55,20 +58,26 @@ export class PresenceService implements OnApplicationBootstrap, OnApplicationShu
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly users: UsersService,
-    private readonly hub: SocketHub,
+    hub: SocketHub,
     redis: GatewayRedis,
   ) {
     this.store = redis.client ? new RedisLeaseStore(redis.client, redis.prefix) : new MemoryLeaseStore();
     this.announcer = new PresenceAnnouncer(hub);
+    this.renewals = new SocketRounds({
+      periodMs: Math.max(100, Math.floor(config.presence.leaseMs / 3)),
+      sockets: () => hub.eachLocalSocket(),
+      visit: (sockets) => this.renew(sockets),
+      onError: (err) => this.logger.warn({ err }, 'presence lease renewal failed'),
+    });
   }
 
   onApplicationBootstrap(): void {
-    const { leaseMs, sweepMs } = this.config.presence;
-    this.every(Math.max(100, Math.floor(leaseMs / 3)), () => this.renewLocalLeases());
-    this.every(sweepMs, () => this.sweep());
+    this.renewals.start();
+    this.every(this.config.presence.sweepMs, () => this.sweep());
   }
 
   onApplicationShutdown(): void {
+    this.renewals.stop();
     for (const t of this.timers) clearInterval(t);
     // Their leases lapse on their own, and some replica's sweep reports them.
     clearTimeout(this.departureTimer);
@@ -120,9 +129,9 @@ export class PresenceService implements OnApplicationBootstrap, OnApplicationShu
     return wanted.filter((id) => online.has(id));
   }
 
-  /** Renews this replica's leases; users whose lease had been swept (a long stall) come back online. */
-  async renewLocalLeases(): Promise<void> {
-    const sockets = this.hub.localSockets().filter((s) => s.data.user);
+  /** Renews these sockets' leases; users whose lease had been swept (a long stall) come back online. */
+  private async renew(due: GatewaySocket[]): Promise<void> {
+    const sockets = due.filter((s) => s.data.user);
     if (sockets.length === 0) return;
     const now = Date.now();
     const leases: Lease[] = sockets.map((s) => ({ userId: s.data.user.id, socketId: s.id }));

@@ -119,3 +119,40 @@ describe('SocketSessions, a ban that lands during the handshake', () => {
     expect(socket.connected).toBe(true);
   });
 });
+
+describe('SocketSessions, the audit behind the ban events', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('ends, within 30 s, the sockets of a user banned while the event was missed, a slice at a time', async () => {
+    jest.useFakeTimers();
+    const sockets = Array.from({ length: 300 }, (_, i) => socketOf(`u${i}`));
+    const asked: number[] = [];
+    const users = {
+      activeIds: (ids: readonly string[]) => {
+        asked.push(ids.length);
+        return Promise.resolve(new Set(ids.filter((id) => id !== 'u7')));
+      },
+    } as unknown as UsersService;
+    const sessions = new SocketSessions(
+      {} as Authenticator,
+      {} as ChannelsService,
+      {} as PresenceService,
+      {} as TypingService,
+      { eachLocalSocket: () => sockets.map((s) => s.socket) } as unknown as SocketHub,
+      { draining: false },
+      users,
+      eventBus().bus,
+    );
+    sessions.onApplicationBootstrap();
+    try {
+      await jest.advanceTimersByTimeAsync(30_000);
+    } finally {
+      sessions.onApplicationShutdown();
+    }
+    expect(sockets[7].told).toEqual(['session:ended', 'disconnect']);
+    expect(sockets.filter((s) => s.told.length > 0)).toHaveLength(1);
+    // Every socket was asked about once, and no statement asked about the whole replica.
+    expect(asked.reduce((a, n) => a + n, 0)).toBe(300);
+    expect(Math.max(...asked)).toBeLessThan(40);
+  });
+});

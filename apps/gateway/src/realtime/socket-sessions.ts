@@ -12,6 +12,7 @@ import { Authenticator, SecurityErrors, type Principal } from '@chat/security';
 import { ChannelsService } from '../channels/channels.service';
 import { channelRoom, userRoom } from '../infra/rooms';
 import { SocketHub, type GatewaySocket } from '../infra/socket-hub';
+import { SocketRounds } from '../infra/socket-rounds';
 import { PresenceService } from '../presence/presence.service';
 import { TypingService } from '../presence/typing.service';
 import { UsersService } from '../users/users.service';
@@ -46,6 +47,15 @@ export class SocketSessions implements OnModuleInit, OnApplicationBootstrap, OnA
   /** Room moves of users seen here, and where the log stood when each handshake read channels. */
   private readonly moves = new RoomMoves();
   private readonly marks = new WeakMap<GatewaySocket, RoomMovesMark>();
+  /** The audit behind the ban events, a slice of the sockets at a time. */
+  private readonly audit = new SocketRounds({
+    periodMs: AUDIT_INTERVAL_MS,
+    // A statement a second, of a thirtieth of the sockets.
+    tickMs: 1000,
+    sockets: () => this.hub.eachLocalSocket(),
+    visit: (sockets) => this.auditSockets(sockets),
+    onError: (err) => this.logger.warn({ err }, 'socket audit failed'),
+  });
 
   constructor(
     private readonly authenticator: Authenticator,
@@ -70,18 +80,17 @@ export class SocketSessions implements OnModuleInit, OnApplicationBootstrap, OnA
   }
 
   onApplicationBootstrap(): void {
-    const audit = setInterval(() => {
-      this.auditLocalSockets().catch((err: unknown) => this.logger.warn({ err }, 'socket audit failed'));
-    }, AUDIT_INTERVAL_MS);
+    this.audit.start();
     const expiry = setInterval(() => this.endExpired(), EXPIRY_SWEEP_MS);
     const moves = setInterval(() => this.moves.prune(), ROOM_MOVES_HORIZON_MS);
-    for (const timer of [audit, expiry, moves]) {
+    for (const timer of [expiry, moves]) {
       timer.unref();
       this.timers.push(timer);
     }
   }
 
   onApplicationShutdown(): void {
+    this.audit.stop();
     for (const timer of this.timers) clearInterval(timer);
   }
 
@@ -246,8 +255,8 @@ export class SocketSessions implements OnModuleInit, OnApplicationBootstrap, OnA
   }
 
   /** Ends sockets of users banned or deleted while an event was missed (Redis hiccup). */
-  private async auditLocalSockets(): Promise<void> {
-    const sockets = this.hub.localSockets().filter((s) => s.data.user);
+  private async auditSockets(due: GatewaySocket[]): Promise<void> {
+    const sockets = due.filter((s) => s.data.user);
     const userIds = [...new Set(sockets.map((s) => s.data.user.id))];
     if (userIds.length === 0) return;
     const allowed = await this.users.activeIds(userIds);
