@@ -6,6 +6,11 @@ export interface Lease {
   socketId: string;
 }
 
+/** A lease and when it is to lapse unless renewed. */
+export interface LeaseUntil extends Lease {
+  expiresAt: number;
+}
+
 /**
  * Presence as per-socket leases: a user is online while any of their sockets, on any replica,
  * holds a lease that has not lapsed. Replicas renew the leases of their sockets; a crashed
@@ -18,10 +23,16 @@ export interface LeaseStore {
    * who had no live lease before, once each.
    */
   acquireMany(leases: Lease[], expiresAt: number, now: number): Promise<string[]>;
-  /** Drops a lease; true when that left the user with no live lease (they went offline). */
-  release(lease: Lease, now: number): Promise<boolean>;
-  /** Lets a lease lapse at `expiresAt` unless renewed (a replica draining for shutdown). */
-  shorten(lease: Lease, expiresAt: number): Promise<void>;
+  /**
+   * Drops leases (sockets whose grace is over, lapsed leases swept); the users this left with no
+   * live lease (they went offline), once each.
+   */
+  releaseMany(leases: readonly Lease[], now: number): Promise<string[]>;
+  /**
+   * Lets leases lapse at their `expiresAt` unless renewed (closed sockets in their grace, a replica
+   * draining for shutdown); a lease no longer held is left alone.
+   */
+  shortenMany(leases: readonly LeaseUntil[]): Promise<void>;
   /** Leases that lapsed before `now`, at most `limit`. */
   lapsed(now: number, limit: number): Promise<Lease[]>;
   /** Which of `userIds` hold a live lease. */
@@ -49,18 +60,22 @@ export class MemoryLeaseStore implements LeaseStore {
     return Promise.resolve(came);
   }
 
-  release(lease: Lease, now: number): Promise<boolean> {
-    const leases = this.users.get(lease.userId);
-    if (!leases?.delete(lease.socketId)) return Promise.resolve(false);
-    if (this.live(lease.userId, now) > 0) return Promise.resolve(false);
-    // Offline now: lapsed leftovers must not report it a second time when swept.
-    this.users.delete(lease.userId);
-    return Promise.resolve(true);
+  releaseMany(leases: readonly Lease[], now: number): Promise<string[]> {
+    const gone: string[] = [];
+    for (const { userId, socketId } of leases) {
+      if (!this.users.get(userId)?.delete(socketId) || this.live(userId, now) > 0) continue;
+      // Offline now: lapsed leftovers must not report it a second time when swept.
+      this.users.delete(userId);
+      gone.push(userId);
+    }
+    return Promise.resolve(gone);
   }
 
-  shorten(lease: Lease, expiresAt: number): Promise<void> {
-    const leases = this.users.get(lease.userId);
-    if (leases?.has(lease.socketId)) leases.set(lease.socketId, expiresAt);
+  shortenMany(leases: readonly LeaseUntil[]): Promise<void> {
+    for (const { userId, socketId, expiresAt } of leases) {
+      const held = this.users.get(userId);
+      if (held?.has(socketId)) held.set(socketId, expiresAt);
+    }
     return Promise.resolve();
   }
 
@@ -104,19 +119,32 @@ return came`);
  */
 const RENEW_CHUNK = 250;
 
-const RELEASE = new RedisScript(`
-redis.call('ZREM', KEYS[2], ARGV[2] .. '|' .. ARGV[1])
-if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
-if redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[3], '+inf') > 0 then return 0 end
-for _, sid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  redis.call('ZREM', KEYS[2], ARGV[2] .. '|' .. sid)
+// Drops many leases in one call: KEYS[1] all leases, KEYS[1 + i] lease i's user key; ARGV[1] now,
+// then socketId, userId per lease. Returns the users left with no live lease (their user key is
+// removed, with the lapsed leftovers, so a second lease of theirs in the call reports nothing).
+const RELEASE_MANY = new RedisScript(`
+local gone = {}
+for i = 2, #KEYS do
+  local sid, uid = ARGV[2 * i - 2], ARGV[2 * i - 1]
+  redis.call('ZREM', KEYS[1], uid .. '|' .. sid)
+  if redis.call('ZREM', KEYS[i], sid) == 1 and redis.call('ZCOUNT', KEYS[i], '(' .. ARGV[1], '+inf') == 0 then
+    for _, other in ipairs(redis.call('ZRANGE', KEYS[i], 0, -1)) do
+      redis.call('ZREM', KEYS[1], uid .. '|' .. other)
+    end
+    redis.call('DEL', KEYS[i])
+    gone[#gone + 1] = uid
+  end
 end
-redis.call('DEL', KEYS[1])
-return 1`);
+return gone`);
 
-const SHORTEN = new RedisScript(`
-redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
-redis.call('ZADD', KEYS[2], 'XX', ARGV[3], ARGV[2] .. '|' .. ARGV[1])
+// Shortens many leases: KEYS[1] all leases, KEYS[1 + i] lease i's user key; ARGV socketId, userId,
+// expiresAt per lease. Only leases still held are changed (XX).
+const SHORTEN_MANY = new RedisScript(`
+for i = 2, #KEYS do
+  local sid, uid, at = ARGV[3 * i - 5], ARGV[3 * i - 4], ARGV[3 * i - 3]
+  redis.call('ZADD', KEYS[i], 'XX', at, sid)
+  redis.call('ZADD', KEYS[1], 'XX', at, uid .. '|' .. sid)
+end
 return 0`);
 
 // Which of KEYS (user keys) hold a live lease at ARGV[1]: their 1-based positions. One command
@@ -147,30 +175,45 @@ export class RedisLeaseStore implements LeaseStore {
     return `${this.prefix}:gateway:{presence}:user:${userId}`;
   }
 
+  /**
+   * One script per RENEW_CHUNK leases, all sent at once: `args` are the script's arguments before
+   * the leases', `perLease` each lease's own. Returns each call's answer.
+   */
+  private async inChunks<L extends Lease, R>(
+    script: RedisScript,
+    leases: readonly L[],
+    args: (string | number)[],
+    perLease: (lease: L) => (string | number)[],
+  ): Promise<R[]> {
+    const calls: Promise<R>[] = [];
+    for (let i = 0; i < leases.length; i += RENEW_CHUNK) {
+      const chunk = leases.slice(i, i + RENEW_CHUNK);
+      const keys = [this.allKey, ...chunk.map((l) => this.userKey(l.userId))];
+      calls.push(script.run(this.redis, keys, [...args, ...chunk.flatMap(perLease)]) as Promise<R>);
+    }
+    return Promise.all(calls);
+  }
+
   async acquireMany(leases: Lease[], expiresAt: number, now: number): Promise<string[]> {
-    const chunks: Lease[][] = [];
-    for (let i = 0; i < leases.length; i += RENEW_CHUNK) chunks.push(leases.slice(i, i + RENEW_CHUNK));
-    const came = await Promise.all(
-      chunks.map(async (chunk) => {
-        const keys = [this.allKey, ...chunk.map((l) => this.userKey(l.userId))];
-        const args = [expiresAt, now, USER_KEY_TTL_MS, ...chunk.flatMap((l) => [l.socketId, l.userId])];
-        return (await ACQUIRE_MANY.run(this.redis, keys, args)) as string[];
-      }),
+    const came = await this.inChunks<Lease, string[]>(
+      ACQUIRE_MANY,
+      leases,
+      [expiresAt, now, USER_KEY_TTL_MS],
+      (l) => [l.socketId, l.userId],
     );
     return came.flat();
   }
 
-  async release(lease: Lease, now: number): Promise<boolean> {
-    const keys = [this.userKey(lease.userId), this.allKey];
-    return (await RELEASE.run(this.redis, keys, [lease.socketId, lease.userId, now])) === 1;
+  async releaseMany(leases: readonly Lease[], now: number): Promise<string[]> {
+    const gone = await this.inChunks<Lease, string[]>(RELEASE_MANY, leases, [now], (l) => [
+      l.socketId,
+      l.userId,
+    ]);
+    return gone.flat();
   }
 
-  async shorten(lease: Lease, expiresAt: number): Promise<void> {
-    await SHORTEN.run(
-      this.redis,
-      [this.userKey(lease.userId), this.allKey],
-      [lease.socketId, lease.userId, expiresAt],
-    );
+  async shortenMany(leases: readonly LeaseUntil[]): Promise<void> {
+    await this.inChunks(SHORTEN_MANY, leases, [], (l) => [l.socketId, l.userId, l.expiresAt]);
   }
 
   async lapsed(now: number, limit: number): Promise<Lease[]> {

@@ -12,14 +12,23 @@ import { presenceRoom, presenceSubscriptionsOf } from '../infra/rooms';
 import { SocketHub, type GatewaySocket } from '../infra/socket-hub';
 import { SocketRounds } from '../infra/socket-rounds';
 import { UsersService } from '../users/users.service';
-import { MemoryLeaseStore, RedisLeaseStore, type Lease, type LeaseStore } from './lease-store';
+import {
+  MemoryLeaseStore,
+  RedisLeaseStore,
+  type Lease,
+  type LeaseStore,
+  type LeaseUntil,
+} from './lease-store';
 import { PresenceAnnouncer, type PresenceUser } from './presence-announcer';
 
 /** A draining replica's sockets keep their presence this long, so users who reconnect elsewhere do not flicker offline. */
 const DRAIN_LEASE_GRACE_MS = 10_000;
 const SWEEP_BATCH = 500;
-/** Leases of sockets connecting in the same tick taken in one Redis call (as renewals are). */
-const ACQUIRE_BATCH = 250;
+/**
+ * Leases of sockets connecting (or closing) in the same tick taken (or shortened) in one Redis call,
+ * as renewals are: a reconnect wave of 5,000 sockets is 20 calls each way, not 5,000.
+ */
+const LEASE_BATCH = 250;
 
 interface Departure {
   user: PresenceUser;
@@ -52,7 +61,15 @@ export class PresenceService implements OnApplicationBootstrap, OnApplicationShu
       );
       return leases.map((l) => came.delete(l.userId));
     },
-    { maxBatchSize: ACQUIRE_BATCH },
+    { maxBatchSize: LEASE_BATCH },
+  );
+  /** Closed sockets' leases, shortened to their grace together. */
+  private readonly shortener = turnBatches<LeaseUntil, undefined>(
+    async (leases) => {
+      await this.store.shortenMany(leases);
+      return leases.map(() => undefined);
+    },
+    { maxBatchSize: LEASE_BATCH },
   );
 
   constructor(
@@ -96,14 +113,14 @@ export class PresenceService implements OnApplicationBootstrap, OnApplicationShu
    */
   async disconnected(user: PresenceUser, socketId: string): Promise<void> {
     const due = Date.now() + this.config.presence.offlineGraceMs;
-    await this.store.shorten({ userId: user.id, socketId }, due);
+    await this.shortener.load({ userId: user.id, socketId, expiresAt: due });
     this.departures.set(socketId, { user, socketId, due });
     this.scheduleDepartures();
   }
 
   /** A socket closed because this replica is draining: its user will likely reconnect elsewhere. */
   async drained(userId: string, socketId: string): Promise<void> {
-    await this.store.shorten({ userId, socketId }, Date.now() + DRAIN_LEASE_GRACE_MS);
+    await this.shortener.load({ userId, socketId, expiresAt: Date.now() + DRAIN_LEASE_GRACE_MS });
   }
 
   /** Which of `userIds` are online anywhere. */
@@ -144,10 +161,10 @@ export class PresenceService implements OnApplicationBootstrap, OnApplicationShu
   /** Drops lapsed leases (of any replica) and reports the users that left offline. */
   async sweep(): Promise<void> {
     const lapsed = await this.store.lapsed(Date.now(), SWEEP_BATCH);
-    for (const lease of lapsed) {
-      if (!(await this.store.release(lease, Date.now()))) continue;
-      const username = await this.users.username(lease.userId);
-      if (username !== null) this.announcer.announce({ id: lease.userId, username }, false);
+    if (lapsed.length === 0) return;
+    for (const userId of await this.store.releaseMany(lapsed, Date.now())) {
+      const username = await this.users.username(userId);
+      if (username !== null) this.announcer.announce({ id: userId, username }, false);
     }
   }
 
@@ -171,17 +188,15 @@ export class PresenceService implements OnApplicationBootstrap, OnApplicationShu
     }
     for (const d of due) this.departures.delete(d.socketId);
     this.scheduleDepartures();
-    await Promise.all(
-      due.map(async ({ user, socketId }) => {
-        try {
-          if (await this.store.release({ userId: user.id, socketId }, now))
-            this.announcer.announce(user, false);
-        } catch (err) {
-          // The lease lapses anyway, and a sweep reports the user.
-          this.logger.warn({ err, userId: user.id }, 'presence release failed');
-        }
-      }),
-    );
+    if (due.length === 0) return;
+    try {
+      const leases = due.map(({ user, socketId }) => ({ userId: user.id, socketId }));
+      const gone = new Set(await this.store.releaseMany(leases, now));
+      for (const { user } of due) if (gone.delete(user.id)) this.announcer.announce(user, false);
+    } catch (err) {
+      // The leases lapse anyway, and a sweep reports the users.
+      this.logger.warn({ err, sockets: due.length }, 'presence release failed');
+    }
   }
 
   private every(ms: number, task: () => Promise<void>): void {
