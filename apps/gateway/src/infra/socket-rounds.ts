@@ -31,9 +31,9 @@ export interface SocketRoundsOptions {
  * Periodic work over this replica's sockets (lease renewals, the ban audit), done a slice at a
  * time. The sockets are split into `periodMs / tickMs` slices by a hash of their id, and each tick
  * visits the next slice: every socket is visited once per period, as when the whole replica went in
- * one go, but no tick hands the event loop, Redis or Postgres more than a slice. Renewing 5,000
- * leases at once held every quiet channel's messages behind it (many rooms: p99 75–140 ms instead of
- * 15, docs/scaling.md).
+ * one go, but no tick hands the event loop, Redis or Postgres more than a slice. Renewing 50,000
+ * leases at once held a send's publish, on the same Redis connection, for about 240 ms
+ * (bench/lease-renewal.ts, docs/scaling.md).
  *
  * A visit still running when the next tick comes delays the slices after it (the cursor moves only
  * when a visit starts), so a slow Redis or Postgres stretches the period and never skips a slice.
