@@ -694,6 +694,29 @@ describe('notifications', () => {
     ]);
   });
 
+  it('keeps a quick second change when the first one is answered after it was made', async () => {
+    const { server, store } = setup({ now: true });
+    await store.loadChannels();
+    const level = () => store.getState().channels.find((c) => c.id === 'c2')!;
+    const start = { notify: level().notify, muted: level().muted };
+    const answers: ((c: Channel) => void)[] = [];
+    server.rest.setPreferences = () => new Promise<Channel>((resolve) => answers.push(resolve));
+    const mute = store.setPreferences('c2', { muted: true });
+    const all = store.setPreferences('c2', { notify: 'all' });
+    expect(level()).toMatchObject({ notify: 'all', muted: true });
+    // The mute's answer carries the level from before the second click, and so does its push.
+    answers[0]({ ...level(), notify: start.notify, muted: true });
+    await mute;
+    store.channelUpdated({ ...level(), notify: start.notify, muted: true, name: 'renamed' });
+    expect(level()).toMatchObject({ notify: 'all', muted: true, name: 'renamed' });
+    answers[1]({ ...level(), notify: 'all', muted: true });
+    await all;
+    expect(level()).toMatchObject({ notify: 'all', muted: true });
+    // Nothing pending any more: a push from another tab is taken again.
+    store.channelUpdated({ ...level(), notify: 'none', muted: false });
+    expect(level()).toMatchObject({ notify: 'none', muted: false });
+  });
+
   it('takes the level and mute from channel:updated, but not its counters', async () => {
     const { store } = setup({ now: true });
     await store.loadChannels();

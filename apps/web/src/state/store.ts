@@ -83,6 +83,12 @@ export class ChatStore {
   private readonly toasts: ToastsSlice;
   private readonly threads: ThreadsSlice;
   private readonly follower: PresenceFollower;
+  /**
+   * Per `channelId:field` of the notification preferences, the newest change not yet answered:
+   * an older change's answer, or a `channel:updated` pushed meanwhile, must not undo a later click.
+   */
+  private readonly preferenceWrites = new Map<string, number>();
+  private preferenceWriteCount = 0;
 
   constructor(private readonly deps: StoreDeps) {
     const now = deps.now ?? Date.now;
@@ -351,8 +357,8 @@ export class ChatStore {
       topic: c.topic,
       memberCount: c.memberCount,
       archivedAt: c.archivedAt,
-      notify: c.notify ?? cur.notify,
-      muted: c.muted ?? cur.muted,
+      notify: this.preferenceWrites.has(`${c.id}:notify`) ? cur.notify : (c.notify ?? cur.notify),
+      muted: this.preferenceWrites.has(`${c.id}:muted`) ? cur.muted : (c.muted ?? cur.muted),
     });
   }
 
@@ -363,9 +369,15 @@ export class ChatStore {
   async setPreferences(channelId: string, prefs: ChannelPreferences): Promise<boolean> {
     const before = this.channels.get(channelId);
     if (!before) return false;
+    const write = ++this.preferenceWriteCount;
+    const fields = (['notify', 'muted'] as const).filter((f) => prefs[f] !== undefined);
+    for (const f of fields) this.preferenceWrites.set(`${channelId}:${f}`, write);
+    // Only the fields this change is still the newest for: a quick second click stays.
     const apply = (p: ChannelPreferences) => {
       const cur = this.channels.get(channelId);
-      if (cur) this.channels.put({ ...cur, ...p });
+      const mine = fields.filter((f) => this.preferenceWrites.get(`${channelId}:${f}`) === write);
+      if (cur && mine.length > 0)
+        this.channels.put({ ...cur, ...Object.fromEntries(mine.map((f) => [f, p[f]])) });
     };
     apply(prefs);
     try {
@@ -376,6 +388,10 @@ export class ChatStore {
       apply({ notify: before.notify, muted: before.muted });
       this.notify(`Could not change notifications for ${titleOf(before)}: ${describeError(err)}`);
       return false;
+    } finally {
+      for (const f of fields)
+        if (this.preferenceWrites.get(`${channelId}:${f}`) === write)
+          this.preferenceWrites.delete(`${channelId}:${f}`);
     }
   }
 
