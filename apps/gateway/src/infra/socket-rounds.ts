@@ -35,13 +35,17 @@ export interface SocketRoundsOptions {
  * leases at once held a send's publish, on the same Redis connection, for about 240 ms
  * (bench/lease-renewal.ts, docs/scaling.md).
  *
- * A visit still running when the next tick comes delays the slices after it (the cursor moves only
- * when a visit starts), so a slow Redis or Postgres stretches the period and never skips a slice.
+ * A tick that comes while a visit still runs adds its slice to the next visit, which takes every
+ * slice due meanwhile at once. So a slow Redis or Postgres (a round trip longer than a tick) makes
+ * the visits larger, as they all were before, and never stretches the period: stretched past a
+ * lease, it would let the leases of live sockets lapse.
  */
 export class SocketRounds {
   readonly slices: number;
   private readonly tickMs: number;
   private cursor = 0;
+  /** Slices due and not yet visited (ticks that came while a visit ran, and this one). */
+  private owed = 0;
   private running = false;
   private timer?: NodeJS.Timeout;
 
@@ -61,16 +65,25 @@ export class SocketRounds {
     this.timer = undefined;
   }
 
-  /** Visits the next slice; does nothing while the previous visit runs. Never rejects. */
+  /**
+   * Visits the next slice, with any left over from ticks that came during the previous visit; while
+   * that visit runs, only counts the slice as owed. Never rejects.
+   */
   async tick(): Promise<void> {
+    this.owed = Math.min(this.slices, this.owed + 1);
     if (this.running) return;
     this.running = true;
-    const slice = this.cursor;
-    this.cursor = (this.cursor + 1) % this.slices;
+    const from = this.cursor;
+    const count = this.owed;
+    this.owed = 0;
+    this.cursor = (from + count) % this.slices;
     try {
       const due: GatewaySocket[] = [];
-      for (const socket of this.options.sockets())
-        if (slotOf(socket) % this.slices === slice) due.push(socket);
+      for (const socket of this.options.sockets()) {
+        // How many slices after `from` the socket's is: the visit takes `count` of them.
+        const after = ((slotOf(socket) % this.slices) - from + this.slices) % this.slices;
+        if (after < count) due.push(socket);
+      }
       if (due.length > 0) await this.options.visit(due);
     } catch (err) {
       this.options.onError(err);
