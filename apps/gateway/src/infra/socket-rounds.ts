@@ -32,7 +32,7 @@ export interface SocketRoundsOptions {
  * time. The sockets are split into `periodMs / tickMs` slices by a hash of their id, and each tick
  * visits the next slice: every socket is visited once per period, as when the whole replica went in
  * one go, but no tick hands the event loop, Redis or Postgres more than a slice. Renewing 50,000
- * leases at once held a send's publish, on the same Redis connection, for about 240 ms
+ * leases at once held a send's publish, on the same Redis connection, for 194–238 ms
  * (bench/lease-renewal.ts, docs/scaling.md).
  *
  * A tick that comes while a visit still runs adds its slice to the next visit, which takes every
