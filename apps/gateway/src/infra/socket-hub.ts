@@ -128,7 +128,7 @@ export class SocketHub {
 
   /** Every socket connected to this replica. */
   localSockets(): GatewaySocket[] {
-    return this.server ? [...this.server.sockets.sockets.values()] : [];
+    return [...this.eachLocalSocket()];
   }
 
   /** The same, without a copy: for a loop that does not change the sockets' set. */

@@ -357,8 +357,10 @@ export class ChatStore {
       topic: c.topic,
       memberCount: c.memberCount,
       archivedAt: c.archivedAt,
-      notify: this.preferenceWrites.has(`${c.id}:notify`) ? cur.notify : (c.notify ?? cur.notify),
-      muted: this.preferenceWrites.has(`${c.id}:muted`) ? cur.muted : (c.muted ?? cur.muted),
+      notify: this.preferenceWrites.has(preferenceKey(c.id, 'notify'))
+        ? cur.notify
+        : (c.notify ?? cur.notify),
+      muted: this.preferenceWrites.has(preferenceKey(c.id, 'muted')) ? cur.muted : (c.muted ?? cur.muted),
     });
   }
 
@@ -371,11 +373,11 @@ export class ChatStore {
     if (!before) return false;
     const write = ++this.preferenceWriteCount;
     const fields = (['notify', 'muted'] as const).filter((f) => prefs[f] !== undefined);
-    for (const f of fields) this.preferenceWrites.set(`${channelId}:${f}`, write);
+    for (const f of fields) this.preferenceWrites.set(preferenceKey(channelId, f), write);
     // Only the fields this change is still the newest for: a quick second click stays.
     const apply = (p: ChannelPreferences) => {
       const cur = this.channels.get(channelId);
-      const mine = fields.filter((f) => this.preferenceWrites.get(`${channelId}:${f}`) === write);
+      const mine = fields.filter((f) => this.preferenceWrites.get(preferenceKey(channelId, f)) === write);
       if (cur && mine.length > 0)
         this.channels.put({ ...cur, ...Object.fromEntries(mine.map((f) => [f, p[f]])) });
     };
@@ -389,9 +391,10 @@ export class ChatStore {
       this.notify(`Could not change notifications for ${titleOf(before)}: ${describeError(err)}`);
       return false;
     } finally {
-      for (const f of fields)
-        if (this.preferenceWrites.get(`${channelId}:${f}`) === write)
-          this.preferenceWrites.delete(`${channelId}:${f}`);
+      for (const f of fields) {
+        const key = preferenceKey(channelId, f);
+        if (this.preferenceWrites.get(key) === write) this.preferenceWrites.delete(key);
+      }
     }
   }
 
@@ -633,4 +636,9 @@ export class ChatStore {
     this.outbox.dispose();
     this.listeners.clear();
   }
+}
+
+/** Where ChatStore keeps a channel's pending preference change, per field. */
+function preferenceKey(channelId: string, field: 'notify' | 'muted'): string {
+  return `${channelId}:${field}`;
 }
