@@ -5,20 +5,80 @@
  * heap snapshot into `<dir>/<pid>.heapsnapshot` for "snapshot"), and writes
  * `<dir>/<pid>.json` with memory, event-loop delay and utilization since the previous signal.
  * So heap-per-connection figures are taken after a full GC in both, and the event-loop figures
- * show which process saturated. SIGWINCH because its default action is to do nothing, and Nest's
- * enableShutdownHooks() treats SIGUSR2 (and most others) as a shutdown request. Nothing runs until a signal arrives, apart from the delay
- * monitor's 10 ms timer.
+ * show which process saturated. It also counts the garbage collections since the previous signal:
+ * scavenges and major collections (count, pause), and how much the old generation grew between
+ * collections (what the scavenges promoted, and anything allocated there directly), which is what
+ * brings the next major collection nearer. SIGWINCH because its default action is to do nothing,
+ * and Nest's enableShutdownHooks() treats SIGUSR2 (and most others) as a shutdown request. Nothing
+ * runs until a signal arrives, apart from the delay monitor's 10 ms timer and the count after each
+ * collection.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { join } from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
+import {
+  constants as perfConstants,
+  monitorEventLoopDelay,
+  performance,
+  PerformanceObserver,
+} from 'node:perf_hooks';
+import { getHeapSpaceStatistics, setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 // --perf (bench/lib/perf-record.ts): a flushed function's code address, reused later, would still
 // carry that function's name in /tmp/perf-<pid>.map.
 if (process.env.BENCH_PERF_MAP) setFlagsFromString('--no-flush-bytecode');
+
+/** A kind of collection since the previous report: how many, and their pauses. */
+interface Pauses {
+  count: number;
+  pauseMs: number;
+  maxPauseMs: number;
+}
+
+/**
+ * Garbage collections as V8 reports them (a `gc` performance entry after each). The old
+ * generation's size is read at each entry: its increases between two readings are what was
+ * promoted into it (or allocated there directly); its decreases are major collections.
+ */
+class GcCounts {
+  private minor = GcCounts.none();
+  private major = GcCounts.none();
+  private oldGrowthBytes = 0;
+  private lastOld = GcCounts.oldBytes();
+
+  constructor() {
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind;
+        const into = kind === perfConstants.NODE_PERFORMANCE_GC_MINOR ? this.minor : this.major;
+        into.count++;
+        into.pauseMs += entry.duration;
+        into.maxPauseMs = Math.max(into.maxPauseMs, entry.duration);
+      }
+      const old = GcCounts.oldBytes();
+      if (old > this.lastOld) this.oldGrowthBytes += old - this.lastOld;
+      this.lastOld = old;
+    }).observe({ entryTypes: ['gc'] });
+  }
+
+  /** The counts since the previous call. */
+  take(): { minor: Pauses; major: Pauses; oldGrowthBytes: number } {
+    const out = { minor: this.minor, major: this.major, oldGrowthBytes: this.oldGrowthBytes };
+    this.minor = GcCounts.none();
+    this.major = GcCounts.none();
+    this.oldGrowthBytes = 0;
+    return out;
+  }
+
+  private static none(): Pauses {
+    return { count: 0, pauseMs: 0, maxPauseMs: 0 };
+  }
+
+  private static oldBytes(): number {
+    return getHeapSpaceStatistics().find((s) => s.space_name === 'old_space')?.space_used_size ?? 0;
+  }
+}
 
 const dir = process.env.BENCH_PROBE_DIR;
 if (dir) {
@@ -27,6 +87,7 @@ if (dir) {
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
   let elu = performance.eventLoopUtilization();
+  const gcs = new GcCounts();
   process.on('SIGWINCH', () => {
     let cmd = 'stat';
     try {
@@ -53,6 +114,7 @@ if (dir) {
         max: ms(delay.max),
       },
       eventLoopUtilization: performance.eventLoopUtilization(now, elu).utilization,
+      gc: gcs.take(),
     };
     elu = now;
     delay.reset();

@@ -10,6 +10,22 @@ export interface ProbeReport {
   memory: NodeJS.MemoryUsage;
   eventLoopDelayMs: { p50: number; p99: number; max: number };
   eventLoopUtilization: number;
+  /** Garbage collections since the previous report (absent from a probe older than this field). */
+  gc?: ServerGc;
+}
+
+/** A kind of garbage collection over a period: how many, and their pauses. */
+export interface GcPauses {
+  count: number;
+  pauseMs: number;
+  maxPauseMs: number;
+}
+
+/** Scavenges, major collections, and how much the old generation grew between collections. */
+export interface ServerGc {
+  minor: GcPauses;
+  major: GcPauses;
+  oldGrowthBytes: number;
 }
 
 /** Asks a process running bench/probe.ts for a report (after a full GC with "gc"). */

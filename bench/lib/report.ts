@@ -3,6 +3,7 @@ import type { adaptersScenario, capacityScenario } from './capacity';
 import type { Summary } from './histogram';
 import type { NotifyCostResult, NotifyPhaseName } from './notify-cost';
 import type { SeedResult } from './setup';
+import type { ServerGc } from './monitor';
 import type {
   ClosedLoopResult,
   Config,
@@ -236,6 +237,34 @@ function usPerDeliveryAt(s: SystemResult | undefined, rate: number | null): numb
   return step ? (step.cpu.servers * 1e6) / step.deliveredPerSecond : null;
 }
 
+/**
+ * The servers' garbage collections over a measured window, per second (summed over the servers):
+ * null when no probe reported them. The old generation's growth is what the scavenges promoted
+ * (and what was allocated there directly): the faster it grows, the sooner a major collection.
+ */
+export function windowGc(w: OpenLoopResult | undefined): {
+  minorPerSecond: number;
+  minorPauseMsPerSecond: number;
+  majorPerSecond: number;
+  pauseMsPerSecond: number;
+  maxPauseMs: number;
+  oldGrowthMBPerSecond: number;
+} | null {
+  const gcs = (w?.serverLoops ?? [])
+    .map((l) => l.gc)
+    .filter((g): g is ServerGc => g !== null && g !== undefined);
+  if (!w || gcs.length === 0 || !(w.seconds > 0)) return null;
+  const sum = (f: (g: ServerGc) => number) => gcs.reduce((a, g) => a + f(g), 0) / w.seconds;
+  return {
+    minorPerSecond: sum((g) => g.minor.count),
+    minorPauseMsPerSecond: sum((g) => g.minor.pauseMs),
+    majorPerSecond: sum((g) => g.major.count),
+    pauseMsPerSecond: sum((g) => g.minor.pauseMs + g.major.pauseMs),
+    maxPauseMs: Math.max(...gcs.map((g) => Math.max(g.minor.maxPauseMs, g.major.maxPauseMs))),
+    oldGrowthMBPerSecond: sum((g) => g.oldGrowthBytes) / 1e6,
+  };
+}
+
 /** The headline figures of one run of one system, by name (null where the scenario did not run). */
 export function figures(s: SystemResult, roomSize: number): Record<string, number | null> {
   const f = s.fanout;
@@ -257,6 +286,8 @@ export function figures(s: SystemResult, roomSize: number): Record<string, numbe
     manyRoomsServerUsPerMessage: roomsUsPerMessage(s, 'servers', roomSize),
     manyRoomsPostgresUsPerMessage: roomsUsPerMessage(s, 'postgres', roomSize),
     manyRoomsRedisUsPerMessage: roomsUsPerMessage(s, 'redis', roomSize),
+    manyRoomsOldGrowthMBPerSecond: windowGc(s.manyRooms)?.oldGrowthMBPerSecond ?? null,
+    manyRoomsGcPauseMsPerSecond: windowGc(s.manyRooms)?.pauseMsPerSecond ?? null,
     kbPerConnectionRss: perConnectionKb(s, 'rssBytes'),
     kbPerConnectionHeap: perConnectionKb(s, 'heapUsedBytes'),
     kbPerConnectionRssMarginal: marginalPerConnectionKb(s, 'rssBytes'),
@@ -741,6 +772,17 @@ export function renderTable(r: RunResult): string {
   row('many rooms unit cost: Postgres · Redis CPU µs per message', (s) =>
     s?.manyRooms ? `${fmt(perMsg(s, 'postgres'))} · ${fmt(perMsg(s, 'redis'))}` : '—',
   );
+  row(
+    "many rooms: servers' GC per s: scavenges · their pause ms (max) · majors · old generation growth MB",
+    (s) => {
+      const g = windowGc(s?.manyRooms);
+      return g
+        ? `${fmt(g.minorPerSecond)} · ${fmt(g.minorPauseMsPerSecond)} (${fmt(g.maxPauseMs)}) · ` +
+            `${fmt(g.majorPerSecond)} · ${fmt(g.oldGrowthMBPerSecond)}`
+        : '—';
+    },
+    (s) => windowGc(s?.manyRooms)?.oldGrowthMBPerSecond,
+  );
   const perDelivery = (s: SystemResult | undefined) => {
     const f = s?.fanout;
     const step = f?.steps.find((x) => x.rate === f.sustainableRate) ?? f?.steps[0];
@@ -1071,6 +1113,8 @@ const SUMMARY_ROWS: [string, string][] = [
   ['manyRoomsServerUsPerMessage', 'many rooms: server CPU µs per message'],
   ['manyRoomsPostgresUsPerMessage', 'many rooms: Postgres CPU µs per message'],
   ['manyRoomsRedisUsPerMessage', 'many rooms: Redis CPU µs per message'],
+  ['manyRoomsOldGrowthMBPerSecond', "many rooms: servers' old generation growth (MB/s)"],
+  ['manyRoomsGcPauseMsPerSecond', "many rooms: servers' GC pause (ms per s)"],
   ['kbPerConnectionRss', 'memory per idle connection: RSS KB'],
   ['kbPerConnectionHeap', 'memory per idle connection: heap KB'],
   ['kbPerConnectionRssMarginal', 'memory per idle connection past the first step: RSS KB'],

@@ -5,7 +5,7 @@ import type { Client } from 'pg';
 import type { ClientSpec, SendResult, StatsResult } from '../generator';
 import type { GeneratorPool } from './generators';
 import { Histogram, type Summary } from './histogram';
-import { probe, serverMemory, type ProbeReport } from './monitor';
+import { probe, serverMemory, type ProbeReport, type ServerGc } from './monitor';
 import { CpuSampler, type ProcessGroup } from './proc';
 import type { Actor, Population } from './setup';
 import type { System } from './systems';
@@ -237,8 +237,17 @@ export interface WindowFigures {
   cpuPerProcess: Record<string, Record<number, number>>;
   /** Redis commands and output bytes per second during the window (whole server). */
   redis: { commandsPerSecond: number; outputBytesPerSecond: number } | null;
-  /** Event-loop delay and utilization of each server process during the window. */
-  serverLoops: { pid: number; delayP99Ms: number; delayMaxMs: number; utilization: number }[];
+  /**
+   * Event-loop delay and utilization of each server process during the window, and its garbage
+   * collections (null when the probe did not report them).
+   */
+  serverLoops: {
+    pid: number;
+    delayP99Ms: number;
+    delayMaxMs: number;
+    utilization: number;
+    gc: ServerGc | null;
+  }[];
   generatorLoops: { delayP99Ms: number; utilization: number }[];
 }
 
@@ -299,6 +308,7 @@ export async function measureWindow(ctx: Ctx, sys: System, from: number, to: num
         delayP99Ms: l.eventLoopDelayMs.p99,
         delayMaxMs: l.eventLoopDelayMs.max,
         utilization: l.eventLoopUtilization,
+        gc: l.gc ?? null,
       })),
     generatorLoops: gens.map((g) => ({ delayP99Ms: g.loop.p99, utilization: g.loop.utilization })),
   };
