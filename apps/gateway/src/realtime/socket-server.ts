@@ -13,6 +13,7 @@ import { Server } from 'socket.io';
 import { createRedis, Lifecycle, securityHeaders, type RedisClient } from '@chat/platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 import { adapterKey, adapterParser } from '../infra/adapter-protocol';
+import { reuseWriteBuffers } from '../infra/engine-write-buffers';
 import { GatewayMetrics } from '../infra/gateway-metrics';
 import { sliceBroadcasts } from '../infra/sliced-broadcast';
 import { SocketHub, type GatewayIo } from '../infra/socket-hub';
@@ -48,6 +49,8 @@ export class SocketServer
 
   onApplicationBootstrap(): void {
     const httpServer = this.httpHost.httpAdapter.getHttpServer() as HttpServer;
+    // Sent packets must not outlive their write in an old-generation array (see the function).
+    reuseWriteBuffers();
     const io: GatewayIo = new Server(httpServer, {
       path: '/socket.io/',
       serveClient: false,
