@@ -18,8 +18,9 @@ let installed = false;
 
 /**
  * Makes engine.io empty a socket's write buffer once it is sent, and use it again, instead of
- * replacing it with a new array at every flush. Installed once per process, on the prototype, so
- * that the flush engine.io binds to each transport's `drain` is this one too.
+ * replacing it with a new array at every flush. Installed once per process, on the prototype: the
+ * gateway's engine.io server is the only one in its process, and every flush engine.io starts
+ * (after a packet, when the transport is ready again, after an upgrade) goes through it.
  *
  * Why: engine.io hands the array it just flushed, packets and all, to the transport, and starts a
  * new one. A socket's new array then waits for its next packet, which for a member of a quiet
