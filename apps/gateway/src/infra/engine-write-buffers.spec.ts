@@ -68,7 +68,7 @@ describe('reuseWriteBuffers', () => {
     const all = clients.map((c) => receive(c, 2000));
 
     // Far more than one write: most of these queue while the transport is still writing (not
-    // writable) and go out with the next flush, from the transport's `drain`.
+    // writable) and go out with the flush engine.io starts when it is ready again.
     for (let i = 0; i < 2000; i++) {
       if (i % 3 === 0) for (const s of sockets) s.emit('m', i);
       else io.to('room').emit('m', i);
