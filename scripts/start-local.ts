@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { ListenError } from './lib/listen-error';
 import { startLocalStack } from './lib/local-stack';
 import { stopThenExit } from './lib/stop-deadline';
 
@@ -77,6 +78,11 @@ process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
 main().catch((err: unknown) => {
-  console.error(err);
+  if (err instanceof ListenError)
+    console.error(
+      `[local] ${err.message}.\n[local] Stop that process, or choose other ports: PORT (the chat), ` +
+        'AUTH_PORT, GATEWAY_PORT, MEDIA_PORT (the services, on 127.0.0.1).',
+    );
+  else console.error(err);
   process.exit(1);
 });

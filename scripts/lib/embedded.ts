@@ -428,15 +428,15 @@ export interface S3Server extends Stoppable {
 export async function startS3rver(directory: string, bucket?: string): Promise<S3Server> {
   const { default: S3rver } = await import('s3rver');
   mkdirSync(directory, { recursive: true });
-  const port = await freePort();
   const server = new S3rver({
     address: '127.0.0.1',
-    port,
+    // Any free port, taken by the listen itself: no window in which another process can take it.
+    port: 0,
     silent: true,
     directory,
     configureBuckets: bucket ? [{ name: bucket }] : [],
   });
-  await server.run();
+  const { port } = await server.run();
   return {
     url: `http://127.0.0.1:${port}`,
     accessKeyId: 'S3RVER',

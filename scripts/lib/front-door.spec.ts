@@ -4,8 +4,8 @@ import { connect, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket, { WebSocketServer } from 'ws';
-import { freePort } from './embedded';
-import { startFrontDoor, type FrontDoor } from './front-door';
+import { bindFrontDoor, startFrontDoor, type FrontDoor } from './front-door';
+import { ListenError } from './listen-error';
 
 /** A stand-in gateway: names itself on every path and every WebSocket; /readyz answers `ready`. */
 interface FakeGateway {
@@ -121,16 +121,15 @@ describe('front door: gateways in turn, sticky, around the dead', () => {
   /** Three gateways behind a door; `healthIntervalMs: 0` leaves only the passive checks. */
   async function start(healthIntervalMs?: number, webRoot?: string): Promise<void> {
     gateways = [await fakeGateway('gw0'), await fakeGateway('gw1'), await fakeGateway('gw2')];
-    const port = await freePort();
     door = await startFrontDoor({
-      port,
+      port: 0,
       auth: gateways[0].url,
       media: gateways[0].url,
       gateways: gateways.map((g) => g.url),
       healthIntervalMs,
       webRoot,
     });
-    base = `http://127.0.0.1:${port}`;
+    base = `http://127.0.0.1:${(door.address() as AddressInfo).port}`;
   }
 
   afterEach(async () => {
@@ -369,5 +368,53 @@ describe('front door: gateways in turn, sticky, around the dead', () => {
     const three = await greeting(base, '/socket.io/?EIO=4&transport=websocket');
     sockets.push(three.ws);
     expect(three.from).not.toBe(two.from);
+  });
+});
+
+describe('front door: its port', () => {
+  it('fails at once, naming the address, when the port is taken; it never hangs', async () => {
+    const holder = createServer();
+    await new Promise<void>((done) => holder.listen(0, '127.0.0.1', done));
+    const { port } = holder.address() as AddressInfo;
+    try {
+      const started = startFrontDoor({
+        port,
+        auth: 'http://127.0.0.1:1',
+        media: 'http://127.0.0.1:1',
+        gateways: [],
+      });
+      await expect(started).rejects.toThrow(ListenError);
+      await expect(started).rejects.toThrow(
+        `the front door cannot listen on 127.0.0.1:${port}: another process is listening on it (EADDRINUSE)`,
+      );
+      // The holder still serves: the failed door took nothing over.
+      expect(holder.listening).toBe(true);
+    } finally {
+      await new Promise((done) => holder.close(done));
+    }
+  });
+
+  it('holds its port from the bind, answers 503 in the error shape until started, then routes', async () => {
+    const gw = await fakeGateway('gw0');
+    const bound = await bindFrontDoor(0);
+    const base = `http://127.0.0.1:${(bound.address() as AddressInfo).port}`;
+    try {
+      const early = await call(base, '/channels');
+      expect(early.status).toBe(503);
+      expect(JSON.parse(early.body)).toMatchObject({
+        statusCode: 503,
+        code: 'UNAVAILABLE',
+        message: 'Starting',
+      });
+      expect(gw.seen).toEqual([]);
+      const door = await startFrontDoor({ port: 0, bound, auth: gw.url, media: gw.url, gateways: [gw.url] });
+      expect(door).toBe(bound);
+      expect(await call(base, '/channels')).toMatchObject({ status: 200, body: 'gw0' });
+      expect((await greeting(base, '/socket.io/?EIO=4&transport=websocket')).from).toBe('gw0');
+    } finally {
+      bound.closeAllConnections();
+      await new Promise((done) => bound.close(done));
+      await gw.kill();
+    }
   });
 });

@@ -11,6 +11,7 @@ import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { extname, join, resolve, sep } from 'node:path';
 import { createProxyServer } from 'http-proxy-3';
+import { ListenError } from './listen-error';
 import type { ErrorCode } from '@chat/contracts';
 import { answerOnSocket, edgeRequestId, errorBody, guardHttpEdges } from '@chat/platform/http/edge';
 
@@ -29,6 +30,11 @@ import { answerOnSocket, edgeRequestId, errorBody, guardHttpEdges } from '@chat/
 export interface FrontDoorOptions {
   port: number;
   host?: string;
+  /**
+   * The front door's port, bound beforehand (`bindFrontDoor`), so the stacks learn their public
+   * URL before the services start and nothing can take the port meanwhile. Omitted: bound here.
+   */
+  bound?: Server;
   auth: string;
   media: string;
   gateways: string[];
@@ -391,7 +397,9 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
     } else answer(req, res, 404, 'NOT_FOUND', 'Not found');
   };
 
-  const server = createServer((req, res) => {
+  const server = opts.bound ?? (await bindFrontDoor(opts.port, opts.host));
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     try {
       // Node parses an HTTP/0.9 request line ("GET /") and would serve it; nothing of ours speaks
       // it, and whether it got the page or a closed socket depended on timing.
@@ -404,7 +412,6 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
       answer(req, res, 500, 'INTERNAL', 'Internal error');
     }
   });
-  guardHttpEdges(server);
 
   /** Connects to a gateway, the next one when it refuses; hands the handshake to http-proxy-3. */
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, tried: Set<number>): void => {
@@ -474,9 +481,27 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
     server.once('close', () => clearInterval(timer));
   }
 
+  return Object.assign(server, { gateways: pool });
+}
+
+/**
+ * Binds the front door's port, before anything else of a stack starts: the public URL (CORS, links
+ * in emails) is then the real one, and no other process can take the port while the services
+ * start. Until `startFrontDoor` takes the server over, every request is answered 503 (starting).
+ * A port that cannot be bound (in use, not allowed) rejects with a `ListenError` that names it.
+ */
+export async function bindFrontDoor(port: number, host = '127.0.0.1'): Promise<Server> {
+  const server = createServer((req, res) => answer(req, res, 503, 'UNAVAILABLE', 'Starting'));
+  guardHttpEdges(server);
   // socket.io pings every 25 s and waits 20 s: idle keep-alives must outlive that.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
-  await new Promise<void>((done) => server.listen(opts.port, opts.host ?? '127.0.0.1', done));
-  return Object.assign(server, { gateways: pool });
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail);
+    server.listen(port, host, () => {
+      server.off('error', fail);
+      done();
+    });
+  }).catch(ListenError.wrap(host, port, 'the front door'));
+  return server;
 }

@@ -8,8 +8,9 @@ import { createGatewayApp } from '../../apps/gateway/src/bootstrap';
 import { loadGatewayConfig } from '../../apps/gateway/src/config';
 import { createMediaApp } from '../../apps/media/src/bootstrap';
 import { loadMediaConfig } from '../../apps/media/src/config';
-import { freePort, startEmbeddedPostgres, startS3rver, type Stoppable } from './embedded';
-import { startFrontDoor } from './front-door';
+import { startEmbeddedPostgres, startS3rver, type Stoppable } from './embedded';
+import { bindFrontDoor, startFrontDoor } from './front-door';
+import { ListenError } from './listen-error';
 import { importPgliteDataDir, isPgliteDataDir } from './pglite-import';
 import { localVapidKeys } from './vapid-keys';
 
@@ -34,8 +35,8 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-async function listen(app: INestApplication, port: number, host: string): Promise<string> {
-  await app.listen(port, host);
+async function listen(app: INestApplication, port: number, host: string, what: string): Promise<string> {
+  await app.listen(port, host).catch(ListenError.wrap(host, port, what));
   const address = app.getHttpServer().address() as AddressInfo;
   return `http://127.0.0.1:${address.port}`;
 }
@@ -52,6 +53,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const apps: INestApplication[] = [];
   const env: NodeJS.ProcessEnv = { ...opts.env };
   const host = opts.host ?? '127.0.0.1';
+  // First: a port in use fails the start at once, with nothing else started; and the public origin
+  // is known before the services start (CORS, and the links in emails and notifications).
+  const bound = await bindFrontDoor(opts.port, host);
   try {
     if (!env.DATABASE_URL) {
       const pgDir = join(opts.dataDir, 'postgres');
@@ -84,16 +88,14 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     env.DATA_DIR ??= opts.dataDir;
     const ports = opts.servicePorts ?? { auth: 0, gateway: 0, media: 0 };
 
-    // The public origin must be known before the services start: CORS, and the links in emails
-    // and notifications.
-    const port = opts.port || (await freePort());
+    const { port } = bound.address() as AddressInfo;
     const publicUrl = `http://localhost:${port}`;
     env.CORS_ORIGINS ??= `${publicUrl},http://127.0.0.1:${port}`;
     env.PUBLIC_URL ??= publicUrl;
 
     const auth = await createAuthApp(loadAuthConfig(env));
     apps.push(auth);
-    const authUrl = await listen(auth, ports.auth, '127.0.0.1');
+    const authUrl = await listen(auth, ports.auth, '127.0.0.1', 'auth');
     env.AUTH_JWKS_URL = `${authUrl}/auth/.well-known/jwks.json`;
 
     // After the database came up: a start that stops early leaves the data directory as it was.
@@ -101,14 +103,15 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       Object.assign(env, localVapidKeys(opts.dataDir, log));
     const media = await createMediaApp(loadMediaConfig(env));
     apps.push(media);
-    const mediaUrl = await listen(media, ports.media, '127.0.0.1');
+    const mediaUrl = await listen(media, ports.media, '127.0.0.1', 'media');
     const gateway = await createGatewayApp(loadGatewayConfig(env));
     apps.push(gateway);
-    const gatewayUrl = await listen(gateway, ports.gateway, '127.0.0.1');
+    const gatewayUrl = await listen(gateway, ports.gateway, '127.0.0.1', 'gateway');
 
     const door = await startFrontDoor({
       port,
       host,
+      bound,
       auth: authUrl,
       media: mediaUrl,
       gateways: [gatewayUrl],
@@ -127,6 +130,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       },
     };
   } catch (err) {
+    bound.close();
     for (const app of apps.reverse()) await app.close().catch(() => undefined);
     for (const s of stoppers.reverse()) await s.stop().catch(() => undefined);
     throw err;

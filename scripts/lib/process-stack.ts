@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { get as httpGet } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createDataSource } from '@chat/database';
 import { freePort, startS3rver, type Stoppable } from './embedded';
-import { startFrontDoor } from './front-door';
+import { bindFrontDoor, startFrontDoor } from './front-door';
 
 export interface ServiceProcess {
   name: string;
@@ -81,20 +82,29 @@ export async function startProcessStack(opts: ProcessStackOptions): Promise<Proc
   if (!env.DATABASE_URL || !env.REDIS_URL)
     throw new Error('the process stack needs DATABASE_URL and REDIS_URL');
 
-  const ds = createDataSource({ url: env.DATABASE_URL, poolSize: 1 });
-  await ds.initialize();
-  await ds.runMigrations({ transaction: 'each' }).finally(() => ds.destroy());
+  // Bound first: a port in use fails the start before anything else runs, the public origin is the
+  // real one, and nothing can take the port meanwhile.
+  const bound = await bindFrontDoor(opts.port, '127.0.0.1');
+  try {
+    const ds = createDataSource({ url: env.DATABASE_URL, poolSize: 1 });
+    await ds.initialize();
+    await ds.runMigrations({ transaction: 'each' }).finally(() => ds.destroy());
 
-  if (!env.S3_ENDPOINT) {
-    const s3 = await startS3rver(join(opts.dataDir, 's3'));
-    stoppers.push(s3);
-    Object.assign(env, {
-      S3_ENDPOINT: s3.url,
-      S3_ACCESS_KEY_ID: s3.accessKeyId,
-      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    });
+    if (!env.S3_ENDPOINT) {
+      const s3 = await startS3rver(join(opts.dataDir, 's3'));
+      stoppers.push(s3);
+      Object.assign(env, {
+        S3_ENDPOINT: s3.url,
+        S3_ACCESS_KEY_ID: s3.accessKeyId,
+        S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      });
+    }
+  } catch (err) {
+    bound.close();
+    for (const s of stoppers.reverse()) await s.stop().catch(() => undefined);
+    throw err;
   }
-  const port = opts.port || (await freePort());
+  const { port } = bound.address() as AddressInfo;
   env.CORS_ORIGINS ??= `http://localhost:${port},http://127.0.0.1:${port}`;
   env.JWT_KEYS_DIR ??= join(opts.dataDir, 'keys');
 
@@ -144,6 +154,7 @@ export async function startProcessStack(opts: ProcessStackOptions): Promise<Proc
     const door = await startFrontDoor({
       port,
       host: '127.0.0.1',
+      bound,
       auth: auth.url,
       media: media.url,
       gateways: gateways.map((g) => g.url),
@@ -171,6 +182,7 @@ export async function startProcessStack(opts: ProcessStackOptions): Promise<Proc
       },
     };
   } catch (err) {
+    bound.close();
     await stopAll(children);
     for (const s of stoppers.reverse()) await s.stop().catch(() => undefined);
     throw err;
