@@ -1,7 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { DatabaseModule, databaseProbe } from '@chat/database';
+import { APP_DATA_SOURCE, DatabaseModule, databaseProbe } from '@chat/database';
 import { HealthController, MetricsController, PlatformModule, READINESS_PROBES } from '@chat/platform';
 import { SecurityModule } from '@chat/security';
 import { AccountLifecycleModule } from './account-lifecycle/account-lifecycle.module';
@@ -36,7 +35,7 @@ export class AuthAppModule {
           redisUrl: config.redis.url,
           redisPrefix: config.redis.prefix,
         }),
-        DatabaseModule.forRoot(config.database),
+        DatabaseModule.forRoot(config.database, 'auth'),
         // The auth service verifies its own tokens with its own keys, no HTTP round trip.
         SecurityModule.forRoot({ keys, issuer: config.jwt.issuer, audience: config.jwt.audience }),
         SessionsModule.forRoot(config, keys),
@@ -65,7 +64,7 @@ export class AuthAppModule {
         {
           provide: READINESS_PROBES,
           useFactory: (db: DataSource) => [databaseProbe(db)],
-          inject: [getDataSourceToken()],
+          inject: [APP_DATA_SOURCE],
         },
       ],
     };

@@ -1,7 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { DatabaseModule, databaseProbe } from '@chat/database';
+import { APP_DATA_SOURCE, DatabaseModule, databaseProbe } from '@chat/database';
 import {
   HealthController,
   MetricsController,
@@ -34,7 +33,7 @@ export class GatewayAppModule {
           redisUrl: config.redis.url,
           redisPrefix: config.redis.prefix,
         }),
-        DatabaseModule.forRoot(config.database),
+        DatabaseModule.forRoot(config.database, 'gateway'),
         SecurityModule.forRoot({
           keys: config.jwt.jwksUrl,
           jwksRefreshSeconds: config.jwt.jwksRefreshSeconds,
@@ -56,7 +55,7 @@ export class GatewayAppModule {
           // degrades without Redis, so it does not decide readiness here.
           provide: READINESS_PROBES,
           useFactory: (db: DataSource): ReadinessProbe[] => [databaseProbe(db)],
-          inject: [getDataSourceToken()],
+          inject: [APP_DATA_SOURCE],
         },
       ],
     };

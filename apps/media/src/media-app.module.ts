@@ -1,7 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { DatabaseModule, databaseProbe } from '@chat/database';
+import { APP_DATA_SOURCE, DatabaseModule, databaseProbe } from '@chat/database';
 import { HealthController, MetricsController, PlatformModule, READINESS_PROBES } from '@chat/platform';
 import { SecurityModule } from '@chat/security';
 import { MEDIA_CONFIG, type MediaConfig } from './config';
@@ -37,7 +36,7 @@ export class MediaAppModule {
           redisUrl: config.redis.url,
           redisPrefix: config.redis.prefix,
         }),
-        DatabaseModule.forRoot(config.database),
+        DatabaseModule.forRoot(config.database, 'media'),
         SecurityModule.forRoot({
           keys: config.jwt.jwksUrl,
           jwksRefreshSeconds: config.jwt.jwksRefreshSeconds,
@@ -53,7 +52,7 @@ export class MediaAppModule {
         {
           provide: READINESS_PROBES,
           useFactory: (db: DataSource, storage: StorageService) => [databaseProbe(db), storage.probe()],
-          inject: [getDataSourceToken(), StorageService],
+          inject: [APP_DATA_SOURCE, StorageService],
         },
       ],
     };
