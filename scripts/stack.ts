@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ListenError } from './lib/listen-error';
 import { startProcessStack } from './lib/process-stack';
 import { stopThenExit } from './lib/stop-deadline';
 
@@ -76,6 +77,7 @@ process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
 main().catch((err: unknown) => {
-  console.error(err);
+  if (err instanceof ListenError) console.error(`[stack] ${err.message}: stop that process, or pass --port`);
+  else console.error(err);
   process.exit(1);
 });

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { intRange, loadEnv } from '@chat/platform';
 import { ListenError } from './lib/listen-error';
 import { startLocalStack } from './lib/local-stack';
 import { stopThenExit } from './lib/stop-deadline';
@@ -13,22 +14,18 @@ const dataDir = resolve(process.env.DATA_DIR || './data');
  * the services' own validated config, so DATABASE_URL, REDIS_URL and S3_* switch parts to real servers.
  */
 async function main(): Promise<void> {
-  const port = Number(process.env.PORT || 8080);
+  const ports = launcherPorts();
   const webRoot = resolve(__dirname, '../web');
   // The services' ports are the launcher's business (0 = any free port), not the services' config.
-  const { AUTH_PORT, GATEWAY_PORT, MEDIA_PORT, ...rest } = process.env;
+  const { AUTH_PORT: _a, GATEWAY_PORT: _g, MEDIA_PORT: _m, ...rest } = process.env;
   const env: NodeJS.ProcessEnv = { LOG_PRETTY: 'true', LOG_LEVEL: 'warn', ...rest, DATA_DIR: dataDir };
   const stack = await startLocalStack({
-    port,
+    port: ports.PORT,
     host: process.env.HOST || '127.0.0.1',
     dataDir,
     env,
     webRoot: existsSync(webRoot) ? webRoot : undefined,
-    servicePorts: {
-      auth: Number(AUTH_PORT ?? 3001),
-      gateway: Number(GATEWAY_PORT ?? 3002),
-      media: Number(MEDIA_PORT ?? 3003),
-    },
+    servicePorts: { auth: ports.AUTH_PORT, gateway: ports.GATEWAY_PORT, media: ports.MEDIA_PORT },
     log: (line) => console.log(`[local] ${line}`),
   });
   console.log(`\n  Chat is running at ${stack.url}\n  (data in ${dataDir}; Ctrl+C stops it)\n`);
@@ -36,6 +33,31 @@ async function main(): Promise<void> {
     stopThenExit('local', signal, STOP_DEADLINE_MS, () => stack.stop(), stopEmbeddedDatabase);
   };
 }
+
+const PORT_VARS = ['PORT', 'AUTH_PORT', 'GATEWAY_PORT', 'MEDIA_PORT'];
+/** A port of the launcher's; 0: any free port. */
+const portVar = (fallback: number, desc: string) => intRange(0, 65_535)({ default: fallback, desc });
+
+/** PORT and the services' ports, checked before anything starts: a typo is a one-line error. */
+function launcherPorts() {
+  try {
+    return loadEnv(
+      {
+        PORT: portVar(8080, 'the chat (the front door)'),
+        AUTH_PORT: portVar(3001, 'auth, on 127.0.0.1'),
+        GATEWAY_PORT: portVar(3002, 'the gateway, on 127.0.0.1'),
+        MEDIA_PORT: portVar(3003, 'media, on 127.0.0.1'),
+      },
+      // An empty variable (PORT=) is unset, as before: not 0, which means any free port.
+      Object.fromEntries(PORT_VARS.map((name) => [name, process.env[name] || undefined])),
+    );
+  } catch (err) {
+    throw new LauncherError((err as Error).message);
+  }
+}
+
+/** A mistake in how the launcher was started: its message is all a person needs, not a stack. */
+class LauncherError extends Error {}
 
 /**
  * Within this of SIGINT or SIGTERM the process has exited, whatever is in flight (the services cut
@@ -83,6 +105,7 @@ main().catch((err: unknown) => {
       `[local] ${err.message}.\n[local] Stop that process, or choose other ports: PORT (the chat), ` +
         'AUTH_PORT, GATEWAY_PORT, MEDIA_PORT (the services, on 127.0.0.1).',
     );
+  else if (err instanceof LauncherError) console.error(`[local] ${err.message}`);
   else console.error(err);
   process.exit(1);
 });

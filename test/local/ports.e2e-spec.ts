@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { alive, bareEnv, exited, nodeTs, postmasterPid } from './support';
 
 /**
- * `npm start` next to another program holding one of its ports: a clear message and exit status 1,
- * fast, with nothing left running; never a stack trace or a start that hangs.
+ * `npm start` next to another program holding one of its ports, or given one that is not a port:
+ * a clear message and exit status 1, fast, with nothing left running; never a stack trace or a
+ * start that hangs.
  */
 jest.setTimeout(120_000);
 
@@ -34,7 +35,7 @@ async function run(dataDir: string, ports: Record<string, string>) {
   return { code, out };
 }
 
-describe('npm start with a port in use', () => {
+describe('npm start and its ports', () => {
   let dir: string;
   let held: { port: number; server: Server };
 
@@ -80,5 +81,15 @@ describe('npm start with a port in use', () => {
       again.listen(port, '127.0.0.1', done);
     });
     await new Promise((done) => again.close(done));
+  });
+
+  it('refuses a port that is not one, naming every bad variable, before starting anything', async () => {
+    const { code, out } = await run(dir, { PORT: '80a', AUTH_PORT: '70000', MEDIA_PORT: '0' });
+    expect(code).toBe(1);
+    expect(out).toContain('PORT: must be a whole number from 0 to 65535');
+    expect(out).toContain('AUTH_PORT: must be a whole number from 0 to 65535');
+    expect(out).not.toContain('MEDIA_PORT');
+    expect(out).not.toMatch(/^\s+at /m);
+    expect(existsSync(join(dir, 'postgres'))).toBe(false);
   });
 });
