@@ -102,8 +102,11 @@ process.on('SIGTERM', onSignal);
 main().catch((err: unknown) => {
   if (err instanceof ListenError)
     console.error(
-      `[local] ${err.message}.\n[local] Stop that process, or choose other ports: PORT (the chat), ` +
-        'AUTH_PORT, GATEWAY_PORT, MEDIA_PORT (the services, on 127.0.0.1).',
+      `[local] ${err.message}.\n[local] ` +
+        (err.isAddress
+          ? 'HOST is the address the chat listens on (default 127.0.0.1; 0.0.0.0: every address).'
+          : 'Stop that process, or choose other ports: PORT (the chat), AUTH_PORT, GATEWAY_PORT, ' +
+            'MEDIA_PORT (the services, on 127.0.0.1).'),
     );
   else if (err instanceof LauncherError) console.error(`[local] ${err.message}`);
   else console.error(err);

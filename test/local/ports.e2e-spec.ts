@@ -92,4 +92,16 @@ describe('npm start and its ports', () => {
     expect(out).not.toMatch(/^\s+at /m);
     expect(existsSync(join(dir, 'postgres'))).toBe(false);
   });
+
+  it('says so when HOST is not an address of this machine', async () => {
+    const { code, out } = await run(dir, { PORT: '0', HOST: 'no-such-host.invalid' });
+    expect(code).toBe(1);
+    // ENOTFOUND with a resolver, EAI_AGAIN on a machine without one.
+    expect(out).toMatch(
+      /the front door cannot listen on no-such-host\.invalid:0: (no such host \(ENOTFOUND\)|its name could not be looked up now \(EAI_AGAIN\))/,
+    );
+    expect(out).toContain('HOST is the address the chat listens on');
+    expect(out).not.toMatch(/^\s+at /m);
+    expect(existsSync(join(dir, 'postgres'))).toBe(false);
+  });
 });
