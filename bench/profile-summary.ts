@@ -4,6 +4,7 @@
  * package, so a hot spot can be named without opening DevTools.
  */
 import { readFileSync } from 'node:fs';
+import { where } from './lib/frames';
 
 interface Node {
   id: number;
@@ -14,24 +15,6 @@ interface Profile {
   nodes: Node[];
   samples: number[];
   timeDeltas: number[];
-}
-
-function where(url: string): string {
-  if (!url) return '(native/gc/idle)';
-  const nm = url.lastIndexOf('node_modules/');
-  if (nm >= 0) {
-    const rest = url.slice(nm + 'node_modules/'.length).split('/');
-    return rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
-  }
-  if (url.startsWith('node:')) return 'node core';
-  const dist = url.indexOf('/dist/');
-  return dist >= 0
-    ? url
-        .slice(dist + 6)
-        .split('/')
-        .slice(0, 3)
-        .join('/')
-    : url;
 }
 
 function main(): void {

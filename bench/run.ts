@@ -31,7 +31,8 @@
  * database for EXPLAIN afterwards), --budget=<seconds> (the hard time limit of the whole run;
  * default 8 min + 7 min per repeat, --quick 2.5 min + 2.5 min per repeat, +15 min (quick 5) per
  * stack scenario), --heap-snapshots (heap snapshots of every server at 0 and at the most idle
- * connections, for bench/heap-summary.ts; slow).
+ * connections, for bench/heap-summary.ts; slow), --promoted (a sampling heap profile of what
+ * survives the scavenges, per measured window, for bench/promoted-summary.ts; slows the servers).
  * Environment: BENCH_PG_URL (admin URL, default postgres://postgres@127.0.0.1:5432/postgres),
  * BENCH_REDIS_URL (default redis://127.0.0.1:6379), BENCH_DB (default chat_bench).
  * Only ever loads loopback addresses; every phase is bounded and the whole run has a time budget.
@@ -192,6 +193,7 @@ interface Options {
   perf: boolean;
   keepDb: boolean;
   heapSnapshots: boolean;
+  promoted: boolean;
   budgetMs: number;
   repeats: number;
   pin: { serverCpus: string; generatorCpus: string; disabled: boolean };
@@ -213,6 +215,7 @@ function parseOptions(argv: string[]): Options {
       'keep-db': { type: 'boolean', default: false },
       budget: { type: 'string' },
       'heap-snapshots': { type: 'boolean', default: false },
+      promoted: { type: 'boolean', default: false },
       repeats: { type: 'string' },
       'server-cpus': { type: 'string', default: '0' },
       'generator-cpus': { type: 'string', default: '1' },
@@ -287,6 +290,7 @@ function parseOptions(argv: string[]): Options {
     perf: values.perf,
     keepDb: values['keep-db'],
     heapSnapshots: values['heap-snapshots'],
+    promoted: values.promoted,
     budgetMs: budgetSeconds * 1000 || defaultBudget,
     repeats,
     pin: {
@@ -395,6 +399,13 @@ function prepareRunFiles(result: RunResult, stamp: string) {
     mkdirSync(profDir, { recursive: true });
     process.env.BENCH_CPU_PROF_DIR = profDir;
     result.profileDir = profDir;
+  }
+  if (opts.promoted) {
+    // Read by bench/probe.ts in every server process, like BENCH_CPU_PROF_DIR.
+    const dir = join(ROOT, 'bench', 'results', `promoted-${stamp}`);
+    mkdirSync(dir, { recursive: true });
+    process.env.BENCH_PROMOTED_DIR = dir;
+    result.promotedDir = dir;
   }
   if (opts.perf) {
     const unavailable = perfAvailable();

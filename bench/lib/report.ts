@@ -110,6 +110,8 @@ export interface RunResult {
   parameters: Config | null;
   processes?: Record<string, unknown>;
   profileDir?: string;
+  /** --promoted: one sampling heap profile per server and measured window. */
+  promotedDir?: string;
   /** --perf: the recordings (one per system and repeat) and the log lines' CLOCK_MONOTONIC times. */
   perfDir?: string;
   perfMarks?: { t: number; line: string }[];
@@ -903,6 +905,9 @@ export function renderTable(r: RunResult): string {
       ? `Heap snapshots in ${r.heapSnapshotDir}: they inflate the RSS figures taken after them (heap figures stand).`
       : '',
     r.profileDir ? `CPU profiles in ${r.profileDir} (bench/profile-summary.ts).` : '',
+    r.promotedDir
+      ? `What survived the scavenges, per window, in ${r.promotedDir} (bench/promoted-summary.ts); the sampling slows the servers: latency and CPU figures of this run are not for the targets.`
+      : '',
     r.error ? `**Error: ${r.error}**` : '',
     pinningLine(r),
     'Latency is end to end from the intended send time (coordinated omission corrected); CPU in cores (1.0 = one core).',

@@ -72,6 +72,7 @@ export async function startProject(o: ProjectOptions): Promise<ProcessStack> {
         BENCH_PROBE_DIR: o.probeDir,
         // bench/probe.ts records a CPU profile per process when set (--profile).
         ...(process.env.BENCH_CPU_PROF_DIR ? { BENCH_CPU_PROF_DIR: process.env.BENCH_CPU_PROF_DIR } : {}),
+        ...(process.env.BENCH_PROMOTED_DIR ? { BENCH_PROMOTED_DIR: process.env.BENCH_PROMOTED_DIR } : {}),
         ...o.env,
       },
     }),
