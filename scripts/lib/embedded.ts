@@ -422,6 +422,24 @@ export interface S3Server extends Stoppable {
 }
 
 /**
+ * s3rver in `directory`, unless `env` already names an S3 endpoint (S3_ENDPOINT); its endpoint and
+ * keys are set in `env`. The server, to stop, or undefined when a real one is configured.
+ */
+export async function s3rverUnlessConfigured(
+  env: NodeJS.ProcessEnv,
+  directory: string,
+): Promise<S3Server | undefined> {
+  if (env.S3_ENDPOINT) return undefined;
+  const s3 = await startS3rver(directory);
+  Object.assign(env, {
+    S3_ENDPOINT: s3.url,
+    S3_ACCESS_KEY_ID: s3.accessKeyId,
+    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+  });
+  return s3;
+}
+
+/**
  * s3rver: a real S3-protocol server on loopback. It does NOT verify request signatures, so it must
  * only ever listen on loopback, and no test here can show signature tampering being refused.
  */

@@ -8,7 +8,7 @@ import { createGatewayApp } from '../../apps/gateway/src/bootstrap';
 import { loadGatewayConfig } from '../../apps/gateway/src/config';
 import { createMediaApp } from '../../apps/media/src/bootstrap';
 import { loadMediaConfig } from '../../apps/media/src/config';
-import { startEmbeddedPostgres, startS3rver, type Stoppable } from './embedded';
+import { s3rverUnlessConfigured, startEmbeddedPostgres, type Stoppable } from './embedded';
 import { bindFrontDoor, startFrontDoor } from './front-door';
 import { ListenError } from './listen-error';
 import { importPgliteDataDir, isPgliteDataDir } from './pglite-import';
@@ -75,14 +75,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       await ds.destroy();
     }
 
-    if (!env.S3_ENDPOINT) {
-      const s3 = await startS3rver(join(opts.dataDir, 's3'));
+    const s3 = await s3rverUnlessConfigured(env, join(opts.dataDir, 's3'));
+    if (s3) {
       stoppers.push(s3);
-      Object.assign(env, {
-        S3_ENDPOINT: s3.url,
-        S3_ACCESS_KEY_ID: s3.accessKeyId,
-        S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      });
       log(`object storage: s3rver (loopback only, no signature checks) in ${join(opts.dataDir, 's3')}`);
     }
     env.DATA_DIR ??= opts.dataDir;

@@ -3,7 +3,7 @@ import { get as httpGet } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createDataSource } from '@chat/database';
-import { freePort, startS3rver, type Stoppable } from './embedded';
+import { freePort, s3rverUnlessConfigured, type Stoppable } from './embedded';
 import { bindFrontDoor, startFrontDoor } from './front-door';
 
 export interface ServiceProcess {
@@ -90,15 +90,8 @@ export async function startProcessStack(opts: ProcessStackOptions): Promise<Proc
     await ds.initialize();
     await ds.runMigrations({ transaction: 'each' }).finally(() => ds.destroy());
 
-    if (!env.S3_ENDPOINT) {
-      const s3 = await startS3rver(join(opts.dataDir, 's3'));
-      stoppers.push(s3);
-      Object.assign(env, {
-        S3_ENDPOINT: s3.url,
-        S3_ACCESS_KEY_ID: s3.accessKeyId,
-        S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      });
-    }
+    const s3 = await s3rverUnlessConfigured(env, join(opts.dataDir, 's3'));
+    if (s3) stoppers.push(s3);
   } catch (err) {
     bound.close();
     for (const s of stoppers.reverse()) await s.stop().catch(() => undefined);
