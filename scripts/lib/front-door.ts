@@ -398,6 +398,7 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
   };
 
   const server = opts.bound ?? (await bindFrontDoor(opts.port, opts.host));
+  // The bound server's one request listener is bindFrontDoor's "Starting": this one replaces it.
   server.removeAllListeners('request');
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     try {
