@@ -85,18 +85,6 @@ export async function startProcessStack(opts: ProcessStackOptions): Promise<Proc
   // Bound first: a port in use fails the start before anything else runs, the public origin is the
   // real one, and nothing can take the port meanwhile.
   const bound = await bindFrontDoor(opts.port, '127.0.0.1');
-  try {
-    const ds = createDataSource({ url: env.DATABASE_URL, poolSize: 1 });
-    await ds.initialize();
-    await ds.runMigrations({ transaction: 'each' }).finally(() => ds.destroy());
-
-    const s3 = await s3rverUnlessConfigured(env, join(opts.dataDir, 's3'));
-    if (s3) stoppers.push(s3);
-  } catch (err) {
-    bound.close();
-    for (const s of stoppers.reverse()) await s.stop().catch(() => undefined);
-    throw err;
-  }
   const { port } = bound.address() as AddressInfo;
   env.CORS_ORIGINS ??= `http://localhost:${port},http://127.0.0.1:${port}`;
   env.JWT_KEYS_DIR ??= join(opts.dataDir, 'keys');
@@ -138,6 +126,12 @@ export async function startProcessStack(opts: ProcessStackOptions): Promise<Proc
   };
 
   try {
+    const ds = createDataSource({ url: env.DATABASE_URL, poolSize: 1 });
+    await ds.initialize();
+    await ds.runMigrations({ transaction: 'each' }).finally(() => ds.destroy());
+    const s3 = await s3rverUnlessConfigured(env, join(opts.dataDir, 's3'));
+    if (s3) stoppers.push(s3);
+
     const auth = await launch('auth', 'auth', 'AUTH_PORT');
     env.AUTH_JWKS_URL = `${auth.url}/auth/.well-known/jwks.json`;
     const media = await launch('media', 'media', 'MEDIA_PORT');
